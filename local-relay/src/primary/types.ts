@@ -1,0 +1,36 @@
+/**
+ * Primary authentication (the password check before Duo) behind one small interface. Failmode never
+ * applies here: every non-`accept` outcome ends in Access-Reject.
+ */
+
+/** A RADIUS attribute as raw bytes (type 26 = Vendor-Specific keeps its whole value). */
+export interface RawAttribute {
+  type: number;
+  value: Uint8Array;
+}
+
+export interface PrimaryRequest {
+  username: string;
+  /** PAP password (already unhidden). Absent for MS-CHAPv2 requests proxied upstream. */
+  password?: string;
+  clientIp: string;
+  /** The original RADIUS request's attributes, for upstream proxying and pass-through. */
+  raw?: unknown;
+}
+
+export type PrimaryOutcome =
+  /** `attributes`: reply attributes to pass through into the final Access-Accept (upstream RADIUS). */
+  | { kind: 'accept'; attributes?: ReadonlyArray<RawAttribute> }
+  /** Wrong password, unknown user, not in group. Reply-Message `Primary credentials rejected`. */
+  | { kind: 'reject'; reason: string }
+  /** Directory or upstream unreachable. Reply-Message `Error performing primary authentication: <detail>`. */
+  | { kind: 'error'; detail: string };
+
+export interface PrimaryAuthenticator {
+  /** `none` for duo_only: there is no primary, and fail-open is refused unless acknowledged. */
+  readonly kind: 'none' | 'users_file' | 'ldap' | 'radius';
+  authenticate(req: PrimaryRequest, signal?: AbortSignal): Promise<PrimaryOutcome>;
+  /** For `duo-relay check`: can the primary be reached with the configured credentials? */
+  check?(signal?: AbortSignal): Promise<{ ok: boolean; detail: string }>;
+  close?(): Promise<void>;
+}

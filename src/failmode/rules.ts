@@ -1,0 +1,66 @@
+import { assertNever } from '../lib/result.ts';
+import { REPLY } from './messages.ts';
+
+/**
+ * The failmode decision, Duo Authentication Proxy parity (design.md "Failmode rules").
+ * fail open <=> failmode is `safe` AND the failure is fail-open-eligible AND primary auth passed.
+ * Pure: the edge applies it to Duo failures, the relay to edge failures, with the same table.
+ */
+export type Failmode = 'safe' | 'secure';
+export type Stage = 'preauth' | 'auth';
+
+/** What went wrong talking to the second-factor service (Duo, or the edge as seen by the relay). */
+export type FailureKind =
+  | 'transport' // network error, refused, reset, timeout, edge unreachable
+  | 'timeout' // transport timeout specifically (auth stage has its own message)
+  | 'http5xx'
+  | 'malformed' // valid JSON, fields missing or invalid
+  | 'http4xx' // Duo 4xx / stat FAIL with 4xx: bad keys, bad signature, rate limited
+  | 'not_json'; // HTTP 200 whose body is not JSON
+
+export interface FailureInput {
+  failmode: Failmode;
+  stage: Stage;
+  failure: FailureKind;
+  /** false when there was no primary auth (duo_only): fail-open is then never allowed here. */
+  primaryPassed: boolean;
+}
+
+export interface FailmodeDecision {
+  result: 'allow' | 'deny';
+  message: string;
+  /** Whether this failure could ever fail open; recorded in the audit log. */
+  eligible: boolean;
+}
+
+export function isFailOpenEligible(stage: Stage, failure: FailureKind): boolean {
+  switch (failure) {
+    case 'transport':
+    case 'timeout':
+      // A transport failure after preauth succeeded fails closed (Duo parity: force_fail_closed).
+      return stage === 'preauth';
+    case 'http5xx':
+    case 'malformed':
+      return true;
+    case 'http4xx':
+    case 'not_json':
+      return false;
+    default:
+      return assertNever(failure);
+  }
+}
+
+export function decideOnFailure(input: FailureInput): FailmodeDecision {
+  const eligible = isFailOpenEligible(input.stage, input.failure);
+  if (eligible && input.failmode === 'safe' && input.primaryPassed) {
+    return { result: 'allow', message: REPLY.failSafeAllowed, eligible };
+  }
+  if (input.stage === 'preauth') {
+    return { result: 'deny', message: REPLY.failSecureDenied, eligible };
+  }
+  return {
+    result: 'deny',
+    message: input.failure === 'timeout' ? REPLY.authTimeout : REPLY.authFailure,
+    eligible,
+  };
+}

@@ -1,0 +1,50 @@
+import { sha256Hex, utf8 } from './encoding.ts';
+
+/**
+ * What relays and the edge sign. Kept in one small module so a reviewer can audit the exact bytes.
+ *
+ * Relay request: the relay signs method, path, site, timestamp, nonce and SHA-256 of the body with
+ * its Ed25519 key. The edge refuses anything unsigned, from an unknown key, or more than
+ * MAX_SKEW_SECONDS off.
+ *
+ * Edge decision: the edge signs the exact response body bytes bound to the request's nonce and path,
+ * so a TLS-intercepting middlebox can neither forge an answer nor replay one onto another request.
+ */
+
+export const HEADER = {
+  site: 'x-duo-edge-site',
+  key: 'x-duo-edge-key',
+  timestamp: 'x-duo-edge-timestamp',
+  nonce: 'x-duo-edge-nonce',
+  signature: 'x-duo-edge-signature',
+  decisionSignature: 'x-duo-edge-decision-signature',
+} as const;
+
+export const MAX_SKEW_SECONDS = 60;
+export const MAX_BODY_BYTES = 16 * 1024;
+export const NONCE_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
+
+export interface RelayRequestParts {
+  method: string;
+  path: string;
+  site: string;
+  timestamp: string;
+  nonce: string;
+  body: Uint8Array<ArrayBuffer>;
+}
+
+export async function relayRequestMessage(p: RelayRequestParts): Promise<Uint8Array<ArrayBuffer>> {
+  const bodyHash = await sha256Hex(p.body);
+  return utf8(
+    ['duo-edge-relay-request-v1', p.method.toUpperCase(), p.path, p.site, p.timestamp, p.nonce, bodyHash].join('\n'),
+  );
+}
+
+export async function decisionMessage(p: {
+  path: string;
+  nonce: string;
+  body: Uint8Array<ArrayBuffer>;
+}): Promise<Uint8Array<ArrayBuffer>> {
+  const bodyHash = await sha256Hex(p.body);
+  return utf8(['duo-edge-decision-v1', p.path, p.nonce, bodyHash].join('\n'));
+}

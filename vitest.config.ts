@@ -1,0 +1,53 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { edgeTestBindings } from './test/support/edge-bindings.ts';
+
+/**
+ * Three projects: `edge` runs inside workerd (the real Workers runtime), `node` runs relay and
+ * tooling tests in Node, `e2e` drives real processes (radclient, slapd, FreeRADIUS, the relay).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => ({
+            main: './src/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ...edgeTestBindings(inject<string>('duoBaseUrl')),
+                TEST_MIGRATIONS: await readD1Migrations('./src/audit/migrations'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'edge',
+          include: ['test/edge/**/*.test.ts'],
+          setupFiles: ['test/edge/setup.ts'],
+          // The Duo emulator (started once, in Node) holds fault state: files run one at a time.
+          globalSetup: ['test/support/edge-global-setup.ts'],
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'node',
+          include: ['test/node/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
