@@ -1,0 +1,108 @@
+import type { FlowDecision } from '../flow/decision.ts';
+
+/**
+ * The audit line the relay logs for every decision, and the redaction rules for every log line.
+ *
+ * The auth event mirrors the fields of Duo's authentication log (user, access device IP, factor,
+ * result, reason) so an admin used to Duo's Admin Panel can read or ship it unchanged. One line
+ * per decision, JSON through pino: `logger.info(authEventFields(decision))` with no message
+ * argument, because the fields carry `msg` themselves.
+ */
+
+/** The flow's decision, plus the config section (Duo's `radius_server_*` name) that handled it. */
+export type AuthDecision = FlowDecision & { serverSection?: string };
+
+export interface AuthEventFields {
+  msg: 'auth_event';
+  /** The decision's stable id (also the journal's), to join this line with the edge's audit log. */
+  event_id: string;
+  mode: string;
+  user: string;
+  client_ip: string | null;
+  nas_ip: string;
+  stage: string;
+  factor: string | null;
+  result: string;
+  reason: string;
+  source: string;
+  /** Why the edge could not answer, when the relay applied the failmode itself. */
+  edge_failure: string | null;
+  latency_ms: number;
+  server_section: string | null;
+}
+
+export const AUTH_EVENT_MSG = 'auth_event';
+
+/**
+ * Builds the line from an explicit field list, never by spreading the decision, so a field added
+ * to the decision later (a password, a passcode) cannot reach the log by accident. Absent
+ * optionals are null so every line has the same keys for log pipelines.
+ */
+export function authEventFields(d: AuthDecision): AuthEventFields {
+  return {
+    msg: AUTH_EVENT_MSG,
+    event_id: d.id,
+    mode: d.mode,
+    user: d.user,
+    client_ip: d.clientIp ?? null,
+    nas_ip: d.nasIp,
+    stage: d.stage,
+    factor: d.factor ?? null,
+    result: d.result,
+    reason: d.reason,
+    source: d.source,
+    edge_failure: d.edgeFailure ?? null,
+    latency_ms: Math.round(d.latencyMs),
+    server_section: d.serverSection ?? null,
+  };
+}
+
+/**
+ * Keys whose values are credentials or key material anywhere in the relay: config (RADIUS
+ * secrets, LDAP bind password, Ed25519 relay key, Duo skey from an imported authproxy.cfg), HTTP
+ * (authorization), and RADIUS attributes by dictionary name (hidden passwords, CHAP/MS-CHAP
+ * responses, MPPE keys).
+ */
+export const SECRET_KEYS = [
+  'password',
+  'passcode',
+  'secret',
+  'secrets',
+  'shared_secret',
+  'radius_secret',
+  'skey',
+  'secret_key',
+  'private_key',
+  'privateKey',
+  'signing_key',
+  'signingKey',
+  'key_material',
+  'bind_password',
+  'bindPassword',
+  'service_account_password',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'token',
+  'api_key',
+  'User-Password',
+  'CHAP-Password',
+  'Tunnel-Password',
+  'MS-CHAP-Response',
+  'MS-CHAP2-Response',
+  'MS-MPPE-Send-Key',
+  'MS-MPPE-Recv-Key',
+] as const;
+
+/**
+ * pino `redact.paths` for SECRET_KEYS at the top level and one object level down (`*.password`
+ * catches `{ req: { password } }`, `{ config: { secret } }`).
+ *
+ * pino's redaction matches paths, not keys anywhere: deeper values are not covered, and each
+ * wildcard path costs time on every log line (measured: ~0.1 ms per line for these paths on this
+ * machine). Log flat objects with a known shape; never log a whole config or a decoded packet.
+ */
+export const redactPaths: readonly string[] = SECRET_KEYS.flatMap((key) => {
+  const segment = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+  return [segment, segment.startsWith('[') ? `*${segment}` : `*.${segment}`];
+});

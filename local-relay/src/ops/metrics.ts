@@ -1,0 +1,197 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The relay's Prometheus metrics, on a private registry so tests and embedders never share state
+ * through prom-client's global one.
+ *
+ * Two kinds of metric live here. Events the relay observes as they happen (decisions, edge calls)
+ * are pushed through the returned functions. State owned by other components (breaker, journal,
+ * server counters) is pulled in `collect()` at scrape time from injected getters, so those
+ * components stay unaware of metrics.
+ */
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface RelayMetricSources {
+  /**
+   * The RADIUS server's `counters()`: monotonic totals such as `{ malformed: 1, dropped_stopping: 2,
+   * duplicates_replayed: 4 }`. Drop keys become `packets_dropped_total{reason}`, `duplicates_*`
+   * keys become `duplicates_total{kind}`; the rest are not exported.
+   */
+  serverCounters?: () => Readonly<Record<string, number>>;
+  breakerState?: () => BreakerState;
+  journalDepth?: () => number;
+  /** Monotonic total of journal entries dropped (journal full). */
+  journalDropped?: () => number;
+  inFlight?: () => number;
+}
+
+export interface RelayMetrics {
+  registry: Registry;
+  observeDecision(d: { result: string; source: string }): void;
+  observeEdgeRequest(stage: string, outcome: string, seconds: number): void;
+}
+
+const PREFIX = 'duo_relay_';
+
+/** 1 ms (a cached or breaker-open answer) up to 70 s (a push the user answers at the last moment). */
+export const EDGE_LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 70,
+] as const;
+
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
+
+const DROPPED_KEY_PREFIX = 'dropped_';
+const DUPLICATES_KEY_PREFIX = 'duplicates_';
+/**
+ * Server counters (server/counters.ts) that count requests dropped without an answer but are
+ * named by reason alone; the reason label is the key itself. Keys prefixed `dropped_` need no entry.
+ */
+const UNPREFIXED_DROP_KEYS = new Set([
+  'unknown_client',
+  'malformed',
+  'unsupported_code',
+  'missing_message_authenticator',
+  'proxy_state_without_message_authenticator',
+  'bad_message_authenticator',
+]);
+
+export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: PREFIX });
+
+  const decisions = new Counter({
+    name: `${PREFIX}decisions_total`,
+    help: 'Login decisions sent to a NAS, by result and by who decided (duo, failmode-edge, failmode-relay, ...).',
+    labelNames: ['result', 'source'] as const,
+    registers: [registry],
+  });
+
+  const edgeDuration = new Histogram({
+    name: `${PREFIX}edge_request_duration_seconds`,
+    help: 'Duration of relay -> edge requests, by stage and outcome.',
+    labelNames: ['stage', 'outcome'] as const,
+    buckets: [...EDGE_LATENCY_BUCKETS],
+    registers: [registry],
+  });
+
+  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight } = sources;
+
+  if (serverCounters) {
+    const droppedDelta = deltaSinceLastCollect();
+    new Counter({
+      name: `${PREFIX}packets_dropped_total`,
+      help: 'RADIUS packets dropped without an answer, by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+      collect() {
+        for (const [reason, total] of dropEntries(serverCounters())) {
+          this.inc({ reason }, droppedDelta(reason, total));
+        }
+      },
+    });
+
+    const duplicatesDelta = deltaSinceLastCollect();
+    const duplicates = new Counter({
+      name: `${PREFIX}duplicates_total`,
+      help: 'Retransmitted requests absorbed: joined to an in-flight request, or answered from the reply cache.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        for (const [kind, total] of prefixedEntries(serverCounters(), DUPLICATES_KEY_PREFIX)) {
+          this.inc({ kind }, duplicatesDelta(kind, total));
+        }
+      },
+    });
+    // Both kinds exist from the first scrape, so rate() works before the first duplicate.
+    duplicates.inc({ kind: 'in_flight' }, 0);
+    duplicates.inc({ kind: 'replayed' }, 0);
+  }
+
+  if (breakerState) {
+    new Gauge({
+      name: `${PREFIX}breaker_state`,
+      help: 'Edge circuit breaker: 0 closed, 1 open (failmode answers at once), 2 half-open (probing).',
+      registers: [registry],
+      collect() {
+        this.set(BREAKER_STATE_VALUE[breakerState()]);
+      },
+    });
+  }
+
+  if (journalDepth) {
+    new Gauge({
+      name: `${PREFIX}journal_depth`,
+      help: 'Decisions journalled on the relay and not yet uploaded to the edge.',
+      registers: [registry],
+      collect() {
+        this.set(journalDepth());
+      },
+    });
+  }
+
+  if (journalDropped) {
+    const delta = deltaSinceLastCollect();
+    new Counter({
+      name: `${PREFIX}journal_dropped_total`,
+      help: 'Journal entries dropped because the journal was full.',
+      registers: [registry],
+      collect() {
+        this.inc(delta('', journalDropped()));
+      },
+    });
+  }
+
+  if (inFlight) {
+    new Gauge({
+      name: `${PREFIX}in_flight`,
+      help: 'Access-Requests being processed right now.',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
+  }
+
+  return {
+    registry,
+    observeDecision(d) {
+      decisions.inc({ result: d.result, source: d.source });
+    },
+    observeEdgeRequest(stage, outcome, seconds) {
+      // A metric must never throw into the request path; a bad clock reading is simply not recorded.
+      if (!Number.isFinite(seconds) || seconds < 0) return;
+      edgeDuration.observe({ stage, outcome }, seconds);
+    },
+  };
+}
+
+function* dropEntries(counters: Readonly<Record<string, number>>): Generator<[string, number]> {
+  yield* prefixedEntries(counters, DROPPED_KEY_PREFIX);
+  for (const [key, value] of Object.entries(counters)) {
+    if (UNPREFIXED_DROP_KEYS.has(key)) yield [key, value];
+  }
+}
+
+function* prefixedEntries(counters: Readonly<Record<string, number>>, prefix: string): Generator<[string, number]> {
+  for (const [key, value] of Object.entries(counters)) {
+    if (key.startsWith(prefix) && key.length > prefix.length) yield [key.slice(prefix.length), value];
+  }
+}
+
+/**
+ * Mirrors a source's running totals into a prom-client Counter, which can only be incremented:
+ * each scrape adds what the total grew by since the previous scrape. This keeps the exported
+ * type `counter` (so rate()/increase() are valid) instead of faking totals with a Gauge. A total
+ * that went down means its source was recreated; its whole new value is then new counts, and the
+ * exported counter stays monotonic for the life of the process.
+ */
+function deltaSinceLastCollect(): (key: string, total: number) => number {
+  const last = new Map<string, number>();
+  return (key, total) => {
+    if (!Number.isFinite(total) || total < 0) return 0;
+    const previous = last.get(key) ?? 0;
+    last.set(key, total);
+    return total >= previous ? total - previous : total;
+  };
+}

@@ -1,0 +1,148 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Static checks of the shipped packaging. No Docker engine or systemd runs in CI, so the image is
+ * not built and the unit not started; these tests pin the properties an admin relies on.
+ */
+
+const root = `${resolve(import.meta.dirname, '../..')}/`;
+const unitPath = `${root}local-relay/packaging/duo-relay.service`;
+const unitText = readFileSync(unitPath, 'utf8');
+const dockerfile = readFileSync(`${root}local-relay/packaging/Dockerfile`, 'utf8');
+
+/** systemd unit as section -> key -> every value assigned (keys like SystemCallFilter repeat). */
+function parseUnit(text: string): Map<string, Map<string, string[]>> {
+  const sections = new Map<string, Map<string, string[]>>();
+  let current: Map<string, string[]> | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header) {
+      current = new Map();
+      sections.set(header[1]!, current);
+      continue;
+    }
+    const eq = line.indexOf('=');
+    if (!current || eq < 1) throw new Error(`unparseable unit line: ${raw}`);
+    const key = line.slice(0, eq).trim();
+    current.set(key, [...(current.get(key) ?? []), line.slice(eq + 1).trim()]);
+  }
+  return sections;
+}
+
+/** Dockerfile instructions in order, with `\` continuations joined. */
+function parseDockerfile(text: string): { instruction: string; args: string }[] {
+  const joined = text.replace(/\\\n/g, ' ');
+  return joined
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const [instruction = '', ...rest] = l.split(/\s+/);
+      return { instruction: instruction.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+describe('systemd unit', () => {
+  const unit = parseUnit(unitText);
+  const service = unit.get('Service') ?? new Map<string, string[]>();
+  const value = (key: string) => service.get(key)?.at(-1);
+
+  it('runs as the dedicated user and restarts on failure', () => {
+    expect(value('User')).toBe('duo-relay');
+    expect(value('Group')).toBe('duo-relay');
+    expect(value('Restart')).toBe('on-failure');
+    expect(value('ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    expect(Number(value('LimitNOFILE'))).toBeGreaterThanOrEqual(4096);
+    expect(value('StateDirectory')).toBe('duo-relay');
+    expect(value('ConfigurationDirectory')).toBe('duo-relay');
+    expect(value('ExecStart')).toBe(
+      '/usr/bin/node /opt/duo-relay/local-relay/bin/duo-relay.js start --config /etc/duo-relay/relay.toml',
+    );
+    expect(unit.get('Install')?.get('WantedBy')).toEqual(['multi-user.target']);
+  });
+
+  it('sets the hardening options', () => {
+    const expected: Record<string, string> = {
+      NoNewPrivileges: 'yes',
+      ProtectSystem: 'strict',
+      ProtectHome: 'yes',
+      PrivateTmp: 'yes',
+      PrivateDevices: 'yes',
+      ProtectKernelTunables: 'yes',
+      ProtectKernelModules: 'yes',
+      ProtectKernelLogs: 'yes',
+      ProtectControlGroups: 'yes',
+      RestrictNamespaces: 'yes',
+      RestrictSUIDSGID: 'yes',
+      LockPersonality: 'yes',
+    };
+    for (const [key, v] of Object.entries(expected)) expect(value(key), key).toBe(v);
+    expect(value('RestrictAddressFamilies')?.split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_UNIX']);
+    // An empty bounding set: no capabilities at all.
+    expect(service.get('CapabilityBoundingSet')).toEqual(['']);
+    expect(service.get('SystemCallFilter')).toContain('@system-service');
+  });
+
+  it('does not set MemoryDenyWriteExecute, which kills V8', () => {
+    for (const [, keys] of unit) expect(keys.has('MemoryDenyWriteExecute')).toBe(false);
+  });
+
+  const analyzer = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+  it.runIf(analyzer.status === 0)('keeps systemd-analyze exposure at or under 2.0 of 10', () => {
+    const res = spawnSync('systemd-analyze', ['security', '--offline=yes', '--threshold=20', unitPath], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.stdout).toMatch(/Overall exposure level/);
+    expect(res.status, res.stdout).toBe(0);
+  });
+});
+
+describe('Dockerfile', () => {
+  const steps = parseDockerfile(dockerfile);
+  const all = (instruction: string) => steps.filter((s) => s.instruction === instruction).map((s) => s.args);
+
+  it('builds on Node 24 slim and runs as a non-root user', () => {
+    expect(all('FROM').at(-1)).toBe('node:24-slim');
+    const user = all('USER').at(-1);
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(user);
+  });
+
+  it('runs node under an init that forwards signals', () => {
+    expect(all('RUN').some((r) => /apt-get install .*\btini\b/.test(r))).toBe(true);
+    expect(JSON.parse(all('ENTRYPOINT').at(-1) ?? '[]')).toEqual(['/usr/bin/tini', '--']);
+    // Exec form with node itself: `npm start` or a shell would swallow signals.
+    expect(JSON.parse(all('CMD').at(-1) ?? '[]')).toEqual([
+      'node',
+      'local-relay/bin/duo-relay.js',
+      'start',
+      '--config',
+      '/etc/duo-relay/relay.toml',
+    ]);
+  });
+
+  it('exposes RADIUS over UDP and checks /healthz', () => {
+    expect(all('EXPOSE').join(' ').split(/\s+/)).toContain('1812/udp');
+    const healthcheck = all('HEALTHCHECK').at(-1) ?? '';
+    expect(healthcheck).toContain('/healthz');
+    expect(healthcheck).toContain('fetch(');
+  });
+
+  it('installs production dependencies of the relay only, from the lockfile', () => {
+    expect(
+      all('RUN').some((r) => /npm ci\b.*--omit=dev/.test(r) && /--workspace local-relay|-w local-relay/.test(r)),
+    ).toBe(true);
+  });
+
+  it('copies paths that exist in the repository, including the shared modules', () => {
+    const sources = all('COPY').flatMap((args) => args.split(/\s+/).slice(0, -1));
+    for (const shared of ['src/wire/', 'src/failmode/', 'src/lib/', 'local-relay/']) expect(sources).toContain(shared);
+    for (const source of sources) expect(existsSync(`${root}${source}`), source).toBe(true);
+  });
+});
