@@ -1,6 +1,15 @@
 import type { TestProject } from 'vitest/node';
+import { startEmulator } from './duo-emulator/index.ts';
 
-// Placeholder: the Duo emulator work replaces this with a real emulator on a free loopback port.
-export default function setup(project: TestProject) {
-  project.provide('duoBaseUrl', 'http://127.0.0.1:9');
+/** One Duo emulator for the edge project, on a free loopback port; edge test files run one at a time. */
+export default async function setup(project: TestProject) {
+  const emulator = await startEmulator();
+  project.provide('duoBaseUrl', emulator.url);
+  return () => emulator.close();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    duoBaseUrl: string;
+  }
 }
