@@ -1,0 +1,45 @@
+import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { listDecisions } from '../audit/store.ts';
+import { errorResponse, invalidField } from '../middleware/errors.ts';
+import { listRelays } from '../relays/store.ts';
+import { decisionsQuerySchema } from './query.ts';
+import { tokenMatches } from './token.ts';
+
+type AdminEnv = { Bindings: Pick<Env, 'AUDIT_DB' | 'ADMIN_TOKEN'> };
+
+const unauthorized = () => errorResponse('unauthorized');
+
+/**
+ * Admin API (`/admin/v1/*`), read-only. Bearer token = the ADMIN_TOKEN secret; with no token
+ * configured the API does not exist (404), so a forgotten secret never means "open".
+ */
+export const adminApp = new Hono<AdminEnv>()
+  .use('/admin/*', async function adminEnabled(c, next) {
+    if (!c.env.ADMIN_TOKEN) return errorResponse('not_found');
+    await next();
+    // Audit data must not sit in any cache on the way.
+    c.header('cache-control', 'no-store');
+  })
+  .use(
+    '/admin/*',
+    bearerAuth<AdminEnv>({
+      verifyToken: (token, c) => tokenMatches(token, c.env.ADMIN_TOKEN),
+      noAuthenticationHeader: { message: unauthorized },
+      invalidAuthenticationHeader: { message: unauthorized },
+      invalidToken: { message: unauthorized },
+    }),
+  )
+  .get(
+    '/admin/v1/decisions',
+    zValidator('query', decisionsQuerySchema, (r) => (r.success ? undefined : invalidField(r.error))),
+    async (c) => {
+      const { limit, cursor, ...filters } = c.req.valid('query');
+      const page = await listDecisions(c.env.AUDIT_DB, filters, cursor, limit);
+      // Unreachable while the query schema checks cursors; kept so the Result is handled.
+      if (!page.ok) return errorResponse('invalid_request', 'cursor');
+      return c.json(page.value);
+    },
+  )
+  .get('/admin/v1/relays', async (c) => c.json({ relays: await listRelays(c.env.AUDIT_DB, Date.now()) }));

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { decisionSourceSchema, factorSchema } from '../wire/schemas.ts';
+
+/**
+ * The audit record, one per decision. The edge writes its own; relays upload the ones they made
+ * alone (offline journal) through `POST /v1/audit`. Pure zod, no Workers types: the relay imports it.
+ */
+
+/** Upper bound on records per `POST /v1/audit`. */
+export const MAX_UPLOAD_RECORDS = 500;
+
+/** A stable id chosen when the decision is made (crypto.randomUUID), so uploads are idempotent. */
+export const auditIdSchema = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+export const auditStageSchema = z.enum(['preauth', 'auth']);
+/** The RADIUS outcome: Access-Accept or Access-Reject. */
+export const auditResultSchema = z.enum(['allow', 'deny']);
+
+const optionalText = z.string().max(253).nullable().default(null);
+
+/** Fields common to edge-made and relay-uploaded records. */
+const decisionFields = {
+  id: auditIdSchema,
+  /** When the decision was made (epoch ms). */
+  time: z.number().int().nonnegative(),
+  username: z.string().min(1).max(253),
+  nas_ip: optionalText,
+  nas_identifier: optionalText,
+  client_ip: optionalText,
+  stage: auditStageSchema,
+  factor: factorSchema.nullable().default(null),
+  result: auditResultSchema,
+  /** Reply-Message or failure detail; never a secret. */
+  reason: z.string().max(512),
+  latency_ms: z.number().int().nonnegative().nullable().default(null),
+};
+
+export const auditRecordSchema = z.object({
+  ...decisionFields,
+  source: decisionSourceSchema,
+  site: z.string().min(1).max(128),
+  /** Relay key id (or name) that carried the request; null for edge-internal decisions. */
+  relay: z.string().max(128).nullable().default(null),
+});
+
+/** Sources a relay may report: decisions it made without the edge. Never `duo` or edge failmode. */
+export const relayUploadSourceSchema = z.enum(['failmode-relay', 'exempt']);
+
+/** What a relay sends. Site and relay come from its authenticated key, not from the body. */
+export const auditRecordUploadSchema = z.object({ ...decisionFields, source: relayUploadSourceSchema });
+
+export const auditUploadRequestSchema = z.object({
+  records: z.array(auditRecordUploadSchema).min(1).max(MAX_UPLOAD_RECORDS),
+});
+
+export const auditUploadResponseSchema = z.object({
+  accepted: z.number().int().nonnegative(),
+  duplicates: z.number().int().nonnegative(),
+});
+
+export const storedDecisionSchema = auditRecordSchema.extend({ received_at: z.number().int() });
+
+export type AuditRecord = z.input<typeof auditRecordSchema>;
+export type AuditRecordUpload = z.input<typeof auditRecordUploadSchema>;
+export type AuditUploadRequest = z.input<typeof auditUploadRequestSchema>;
+export type AuditUploadResponse = z.infer<typeof auditUploadResponseSchema>;
+export type StoredDecision = z.infer<typeof storedDecisionSchema>;
+export type AuditResult = z.infer<typeof auditResultSchema>;

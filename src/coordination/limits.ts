@@ -1,0 +1,16 @@
+import type { SitePolicy } from '../wire/schemas.ts';
+
+/** Per-site push-fatigue and guessing limits; same shape as the site policy's `limits`. */
+export type GateLimits = SitePolicy['limits'];
+
+export const DEFAULT_GATE_LIMITS: GateLimits = {
+  push_per_window: 5,
+  passcode_failures_per_window: 10,
+  window_seconds: 600,
+};
+
+/** Reply-Message for a login refused by the limits (recorded with source `policy`). */
+export const LIMIT_MESSAGE = 'Too many login attempts, try again later';
+
+/** Anything that reaches the user's phone counts against the push limit; passcodes count failures. */
+export type AttemptKind = 'push' | 'passcode_failure';

@@ -1,0 +1,29 @@
+import { type AuthDecision, decideAuth } from '../decision/auth.ts';
+import { type EdgeContextOptions, edgeServicesFactory } from '../middleware/edge-context.ts';
+import type { AuthRequest } from '../wire/schemas.ts';
+
+/** What the gate asks the edge to do once it lets a login through: the Duo auth call and its mapping. */
+export interface AuthJob {
+  site: string;
+  request: AuthRequest;
+}
+
+let services = edgeServicesFactory();
+
+/**
+ * The Duo call runs inside the Durable Object (a closure cannot cross the RPC boundary, and only
+ * the object can hold the in-flight promise others join), so the object builds the same services
+ * as the routes from its own env. Tests and the benchmark substitute an in-process Duo here, as
+ * they do for the app (the object lives in the same isolate there).
+ */
+export function configureGate(options: EdgeContextOptions): void {
+  services = edgeServicesFactory(options);
+}
+
+export async function runAuth(env: Env, job: AuthJob): Promise<AuthDecision> {
+  const edge = await services(env);
+  const site = edge?.sites.site(job.site);
+  // The worker validated both before calling; only a config change in between lands here.
+  if (!edge || !site) throw new Error('coordination: edge configuration invalid or site unknown');
+  return decideAuth({ duo: edge.duo(site), site, now: edge.now }, job.request);
+}
