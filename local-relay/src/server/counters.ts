@@ -1,0 +1,28 @@
+/** Every counter the packet layer exposes, so dashboards see zeros rather than gaps. */
+export const COUNTER_NAMES = [
+  'packets_received',
+  'dropped_stopping',
+  'unknown_client',
+  'malformed',
+  'unsupported_code',
+  'missing_message_authenticator',
+  'proxy_state_without_message_authenticator',
+  'bad_message_authenticator',
+  'status_server',
+  'access_requests',
+  'duplicates_in_flight',
+  'duplicates_replayed',
+  'accepts',
+  'rejects',
+  'challenges',
+  'flow_errors',
+  'encode_errors',
+  'send_errors',
+  'internal_errors',
+] as const;
+
+export type CounterName = (typeof COUNTER_NAMES)[number];
+
+export function newCounters(): Record<CounterName, number> {
+  return Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
+}

@@ -1,0 +1,205 @@
+import type { Logger } from 'pino';
+import { Attr, Code } from '../radius/dictionary.ts';
+import { checkMessageAuthenticator } from '../radius/message-authenticator.ts';
+import { type DecodedPacket, decodePacket, getAttribute } from '../radius/packet.ts';
+import type { ClientTable } from './client-table.ts';
+import type { CounterName } from './counters.ts';
+import { DedupCache } from './dedup.ts';
+import { toLoginRequest } from './login-request.ts';
+import { encodeOutcome, encodeStatusReply } from './outcome-reply.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { DecisionEvent, RadiusClientEntry } from './types.ts';
+
+export interface PacketSource {
+  /** Unmapped source address (a v4 peer on a dual-stack socket appears as v4). */
+  address: string;
+  /** Address exactly as the socket reported it: replies go back there. */
+  replyAddress: string;
+  port: number;
+}
+
+export interface HandlerContext {
+  logger: Logger;
+  dedup: DedupCache;
+  logLimiter: RateLimiter;
+  count(name: CounterName): void;
+  flowStarted(): void;
+  flowEnded(): void;
+  onDecision?: (d: DecisionEvent) => void;
+}
+
+export interface ListenerState {
+  /** Stable per listener for the life of the server: part of the dedup key ("receiving socket"). */
+  id: string;
+  table: ClientTable;
+  send(bytes: Uint8Array, source: PacketSource): void;
+}
+
+/**
+ * The per-datagram pipeline. Order matters for security: client lookup and Message-Authenticator
+ * checks come before the dedup cache, because packets with an invalid Message-Authenticator must
+ * not affect the cache (RFC 5080 §2.2.2). Never throws: the caller also guards, but every
+ * expected failure is a counted drop here.
+ */
+export function handleDatagram(
+  ctx: HandlerContext,
+  listener: ListenerState,
+  msg: Uint8Array,
+  source: PacketSource,
+): void {
+  const client = listener.table.lookup(source.address);
+  if (!client) {
+    ctx.count('unknown_client');
+    logDrop(
+      ctx,
+      'unknown_client',
+      source.address,
+      { source: source.address },
+      'RADIUS packet from unknown client dropped',
+    );
+    return;
+  }
+  const decoded = decodePacket(msg);
+  if (!decoded.ok) {
+    ctx.count('malformed');
+    logDrop(
+      ctx,
+      'malformed',
+      client.name,
+      { client: client.name, error: decoded.error },
+      'malformed RADIUS packet dropped',
+    );
+    return;
+  }
+  const packet = decoded.value;
+  if (packet.code !== Code.AccessRequest && packet.code !== Code.StatusServer) {
+    ctx.count('unsupported_code');
+    logDrop(
+      ctx,
+      'unsupported_code',
+      client.name,
+      { client: client.name, code: packet.code },
+      'RADIUS packet code not served',
+    );
+    return;
+  }
+  const ma = checkMessageAuthenticator(packet, client.secret);
+  if (ma === 'invalid') {
+    ctx.count('bad_message_authenticator');
+    logDrop(ctx, 'bad_ma', client.name, { client: client.name }, 'invalid Message-Authenticator: packet dropped');
+    return;
+  }
+  if (packet.code === Code.StatusServer) {
+    // RFC 5997 §3: Message-Authenticator is mandatory whatever the client's flags say.
+    if (ma === 'missing') {
+      dropMissingMa(ctx, client);
+      return;
+    }
+    ctx.count('status_server');
+    const reply = encodeStatusReply(packet, client.secret);
+    if (reply.ok) listener.send(reply.value, source);
+    else ctx.count('encode_errors');
+    return;
+  }
+  if (ma === 'missing') {
+    if (client.requireMessageAuthenticator) {
+      dropMissingMa(ctx, client);
+      return;
+    }
+    if (client.limitProxyState && getAttribute(packet, Attr.ProxyState)) {
+      ctx.count('proxy_state_without_message_authenticator');
+      logDrop(
+        ctx,
+        'proxy_state',
+        client.name,
+        { client: client.name },
+        'Access-Request with Proxy-State but no Message-Authenticator dropped (limit_proxy_state)',
+      );
+      return;
+    }
+  }
+  const key = DedupCache.key(source.address, source.port, listener.id, packet.identifier);
+  const verdict = ctx.dedup.begin(key, packet.authenticator);
+  switch (verdict.kind) {
+    case 'in_flight':
+      ctx.count('duplicates_in_flight');
+      return;
+    case 'replay':
+      ctx.count('duplicates_replayed');
+      listener.send(verdict.reply, source);
+      return;
+    case 'new':
+      ctx.count('access_requests');
+      void runFlow(ctx, listener, client, packet, source, key);
+      return;
+  }
+}
+
+async function runFlow(
+  ctx: HandlerContext,
+  listener: ListenerState,
+  client: RadiusClientEntry,
+  packet: DecodedPacket,
+  source: PacketSource,
+  key: string,
+): Promise<void> {
+  ctx.flowStarted();
+  const started = performance.now();
+  try {
+    const req = toLoginRequest(packet, client, source.address);
+    let outcome: Awaited<ReturnType<RadiusClientEntry['flow']['handle']>>;
+    try {
+      outcome = await client.flow.handle(req);
+    } catch (error) {
+      // A flow must always answer; a throw is a bug. No reply: the NAS retries or fails over.
+      ctx.count('flow_errors');
+      ctx.dedup.abandon(key, packet.authenticator);
+      ctx.logger.error({ err: error, client: client.name }, 'login flow threw; no reply sent');
+      return;
+    }
+    const reply = encodeOutcome(outcome, packet, client.secret);
+    if (!reply.ok) {
+      ctx.count('encode_errors');
+      ctx.dedup.abandon(key, packet.authenticator);
+      ctx.logger.error(
+        { client: client.name, error: reply.error },
+        'reply does not fit a RADIUS packet; no reply sent',
+      );
+      return;
+    }
+    ctx.dedup.complete(key, packet.authenticator, reply.value);
+    listener.send(reply.value, source);
+    ctx.count(outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges');
+    if (ctx.onDecision) {
+      const event: DecisionEvent = {
+        client: client.name,
+        nasIp: source.address,
+        username: req.username,
+        code: outcome.code,
+        durationMs: performance.now() - started,
+      };
+      if (outcome.replyMessage !== undefined) event.replyMessage = outcome.replyMessage;
+      ctx.onDecision(event);
+    }
+  } catch (error) {
+    ctx.count('internal_errors');
+    ctx.logger.error({ err: error, client: client.name }, 'error while answering an Access-Request');
+  } finally {
+    ctx.flowEnded();
+  }
+}
+
+function dropMissingMa(ctx: HandlerContext, client: RadiusClientEntry): void {
+  ctx.count('missing_message_authenticator');
+  logDrop(
+    ctx,
+    'missing_ma',
+    client.name,
+    { client: client.name },
+    'request without Message-Authenticator dropped (require_message_authenticator)',
+  );
+}
+
+function logDrop(ctx: HandlerContext, reason: string, who: string, fields: object, msg: string): void {
+  if (ctx.logLimiter.allow(`${reason}|${who}`)) ctx.logger.warn({ ...fields, reason }, msg);
+}

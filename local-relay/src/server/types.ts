@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { LoginFlow } from '../flow/types.ts';
+import type { DecodedPacket } from '../radius/packet.ts';
+
+export interface RadiusClientEntry {
+  name: string;
+  /** IP or CIDR, v4 or v6; the most specific match for a source address wins. */
+  cidr: string;
+  secret: Uint8Array;
+  /** BlastRADIUS: drop Access-Requests without Message-Authenticator (default true). */
+  requireMessageAuthenticator: boolean;
+  /** Consulted only when requireMessageAuthenticator is false: drop Proxy-State without MA. */
+  limitProxyState: boolean;
+  flow: LoginFlow;
+}
+
+export interface ListenerSpec {
+  host: string;
+  port: number;
+  clients: RadiusClientEntry[];
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+}
+
+export interface RadiusServer {
+  /** Binds every listener; resolves with the actual ports (port 0 → ephemeral). */
+  start(): Promise<BoundAddress[]>;
+  /** Stops reading, waits for in-flight flows up to graceMs (default 5000), then closes sockets. */
+  stop(graceMs?: number): Promise<void>;
+  /**
+   * Replaces the client tables of running listeners (matched by the host and port they were
+   * created with) without dropping in-flight requests. Listeners cannot be added or removed.
+   */
+  reload(listeners: ListenerSpec[]): void;
+  counters(): Record<string, number>;
+  inFlight(): number;
+}
+
+/** One answered Access-Request, for metrics and audit. */
+export interface DecisionEvent {
+  client: string;
+  nasIp: string;
+  username: string;
+  code: 'accept' | 'reject' | 'challenge';
+  replyMessage?: string;
+  durationMs: number;
+}
+
+export interface RadiusServerOptions {
+  listeners: ListenerSpec[];
+  logger: Logger;
+  /** How long an answered request's reply is replayed to retransmits (RFC 5080 §2.2.2). */
+  dedupTtlMs?: number;
+  /** Bound on cached replies; the oldest is evicted first. Pending requests are not counted. */
+  dedupMaxEntries?: number;
+  onDecision?: (d: DecisionEvent) => void;
+}
+
+/**
+ * `LoginRequest.raw` as set by this server: the authenticated request and the secret of the
+ * client that sent it, so an upstream RADIUS primary can re-hide the password or proxy
+ * MS-CHAPv2 attributes and re-encrypt MPPE keys for the NAS.
+ */
+export interface RadiusRawRequest {
+  packet: DecodedPacket;
+  secret: Uint8Array;
+  clientName: string;
+}
