@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { ConfigError, EX_CONFIG } from '../config/errors.ts';
+import { hashPassword } from '../primary/scrypt-hash.ts';
+import { upsertUser } from '../primary/users-file.ts';
+import { keygen } from './keygen.ts';
+import { readPassword } from './read-password.ts';
+import { USAGE } from './usage.ts';
+
+const EX_USAGE = 64;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: Io = {
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The `duo-relay` command line. Resolves with the exit status. */
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(USAGE.main);
+        return command === undefined ? EX_USAGE : 0;
+      case '--version':
+      case '-v':
+        io.out(version());
+        return 0;
+      case 'start':
+        return await startCommand(rest, io);
+      case 'keygen':
+        return await keygenCommand(rest, io);
+      case 'hash-password':
+        return await hashPasswordCommand(rest, io);
+      default:
+        io.err(`unknown command: ${command}\n\n${USAGE.main}`);
+        return EX_USAGE;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`invalid configuration:\n${error.message}`);
+      return EX_CONFIG;
+    }
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${error.usage}`);
+      return EX_USAGE;
+    }
+    io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {
+  readonly usage: string;
+  constructor(message: string, usage: string) {
+    super(message);
+    this.usage = usage;
+  }
+}
+
+function args<T extends ParseArgsOptionsConfig>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean' as const } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+}
+
+async function startCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(argv, { config: { type: 'string', short: 'c' } }, USAGE.start);
+  if (values.help) return help(io, USAGE.start);
+  if (typeof values.config !== 'string' || positionals.length > 0)
+    throw new UsageError('start needs --config FILE', USAGE.start);
+  // Loaded on demand: --help, keygen and hash-password stay quick without the server stack.
+  const { start } = await import('./start.ts');
+  await start(values.config);
+  return 0;
+}
+
+async function keygenCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(
+    argv,
+    { out: { type: 'string', short: 'o' }, force: { type: 'boolean' } },
+    USAGE.keygen,
+  );
+  if (values.help) return help(io, USAGE.keygen);
+  if (positionals.length > 0) throw new UsageError('keygen takes no arguments', USAGE.keygen);
+  const out = typeof values.out === 'string' ? values.out : 'relay.key';
+  const publicKey = await keygen(out, values.force === true);
+  io.err(`wrote ${out} (mode 0600). Register this public key for the relay's site at the edge:`);
+  io.out(publicKey);
+  return 0;
+}
+
+async function hashPasswordCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(argv, { file: { type: 'string', short: 'f' } }, USAGE.hashPassword);
+  if (values.help) return help(io, USAGE.hashPassword);
+  const [user, ...extra] = positionals;
+  if (!user || extra.length > 0) throw new UsageError('hash-password needs exactly one USER', USAGE.hashPassword);
+  const password = await readPassword();
+  if (password === '') throw new UsageError('empty password', USAGE.hashPassword);
+  const hash = await hashPassword(password);
+  if (typeof values.file === 'string') {
+    const what = await upsertUser(values.file, user, hash);
+    io.err(`${what} ${user} in ${values.file}`);
+  } else {
+    io.out(`${user}:${hash}`);
+  }
+  return 0;
+}
+
+function help(io: Io, text: string): number {
+  io.out(text);
+  return 0;
+}

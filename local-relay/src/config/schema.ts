@@ -1,0 +1,221 @@
+import { z } from 'zod';
+import { fromBase64Url } from '../../../src/wire/encoding.ts';
+import { factorPreferenceSchema, failmodeSchema } from '../../../src/wire/schemas.ts';
+import { ldapConfigSchema } from '../primary/ldap-config.ts';
+import { isAllowedEdgeUrl, isIpOrCidr, parseListen } from './addresses.ts';
+import { type SecretContext, secretRef } from './secret-ref.ts';
+
+/**
+ * relay.toml, validated once. Option names follow authproxy.cfg where the concept is the same
+ * (failmode, factors, exempt_usernames, allow_concat, delimiter, delimited_password_length,
+ * client_ip_attr, prompt_format, enroll_challenge). Every table is strict: a misspelt key is an
+ * error, not a silently ignored default.
+ */
+
+const ms = (def: number) => z.number().int().positive().default(def);
+
+const relaySection = z
+  .object({
+    site: z.string().min(1),
+    /** Ed25519 private key (PKCS#8 PEM), made by `duo-relay keygen`. */
+    key_file: z.string().min(1),
+    /** Where the relay keeps state (last-known-good site policy, later the offline journal). */
+    state_dir: z.string().min(1).default('state'),
+    /** Used only until the site policy has been fetched from the edge once. */
+    failmode: failmodeSchema.default('safe'),
+    /** On SIGTERM/SIGINT: how long in-flight logins may finish. */
+    shutdown_grace_ms: ms(10_000),
+  })
+  .strict();
+
+const edgeSection = z
+  .object({
+    urls: z
+      .array(
+        z.string().refine(isAllowedEdgeUrl, 'must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost)'),
+      )
+      .min(1),
+    /** The edge's decision-signing public key, base64url of 32 bytes. */
+    public_key: z.string().refine((v) => fromBase64Url(v)?.length === 32, 'must be base64url of a 32-byte Ed25519 key'),
+    preauth_timeout_ms: ms(5_000),
+    auth_timeout_ms: ms(70_000),
+    site_refresh_ms: ms(60_000),
+    /** Consecutive transport failures that open the circuit breaker. */
+    breaker_threshold: z.number().int().min(1).default(3),
+    probe_interval_ms: ms(5_000),
+  })
+  .strict();
+
+const logSection = z
+  .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+  .strict()
+  .default({ level: 'info' });
+
+function primarySection(ctx: SecretContext) {
+  const usersFile = z.object({ path: z.string().min(1) }).strict();
+  const ldapPassword = z.object({ service_account_password: secretRef(ctx) }).passthrough();
+  return z
+    .object({ type: z.enum(['users_file', 'ldap', 'radius', 'none']) })
+    .passthrough()
+    .transform((value, issue) => {
+      const { type, ...rest } = value;
+      const forward = (r: z.ZodSafeParseResult<unknown>) => {
+        if (r.success) return r.data;
+        for (const i of r.error.issues) issue.addIssue({ code: 'custom', message: i.message, path: i.path });
+        return z.NEVER;
+      };
+      switch (type) {
+        case 'users_file':
+          return { type, ...(forward(usersFile.safeParse(rest)) as z.output<typeof usersFile>) };
+        case 'ldap': {
+          const withPassword = forward(ldapPassword.safeParse(rest)) as Record<string, unknown>;
+          if (withPassword === z.NEVER) return z.NEVER;
+          return { type, ldap: forward(ldapConfigSchema.safeParse(withPassword)) as z.output<typeof ldapConfigSchema> };
+        }
+        case 'radius':
+          issue.addIssue({
+            code: 'custom',
+            path: ['type'],
+            message: 'upstream RADIUS primary ("radius") is not yet supported by this relay version',
+          });
+          return z.NEVER;
+        case 'none':
+          if (Object.keys(rest).length > 0) {
+            issue.addIssue({
+              code: 'custom',
+              message: `type "none" takes no other keys (got ${Object.keys(rest).join(', ')})`,
+            });
+          }
+          return { type };
+      }
+    });
+}
+
+function clientSection(ctx: SecretContext) {
+  return z
+    .object({
+      name: z.string().min(1),
+      ip: z.string().refine(isIpOrCidr, 'must be an IP address or CIDR block'),
+      secret: secretRef(ctx),
+      require_message_authenticator: z.boolean().default(true),
+      limit_proxy_state: z.boolean().default(true),
+    })
+    .strict();
+}
+
+/** An array, or authproxy.cfg's comma list (`factors = "auto,passcode"`). */
+const factorList = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((f) => f.trim()) : v),
+    z.array(factorPreferenceSchema).min(1),
+  )
+  .refine((l) => new Set(l).size === l.length, 'factors must not repeat');
+
+const delimiter = z.string().min(1).default(',');
+const delimitedPasswordLength = z.number().int().min(0).default(0);
+
+function serverSection(ctx: SecretContext) {
+  const common = {
+    listen: z
+      .array(z.string().refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::]:1812")'))
+      .min(1)
+      .default(['0.0.0.0:1812']),
+    exempt_usernames: z.array(z.string().min(1)).default([]),
+    client_ip_attr: z.enum(['default', 'paloalto', 'framed-ip-address', 'none']).default('default'),
+    client: z.array(clientSection(ctx)).min(1),
+  };
+  return z.discriminatedUnion('mode', [
+    z
+      .object({
+        mode: z.literal('auto'),
+        ...common,
+        factors: factorList.default(['auto']),
+        allow_concat: z.boolean().default(true),
+        delimiter,
+        delimited_password_length: delimitedPasswordLength,
+      })
+      .strict(),
+    z
+      .object({
+        mode: z.literal('challenge'),
+        ...common,
+        prompt_format: z.enum(['console', 'html', 'short']).default('console'),
+        enroll_challenge: z.boolean().default(true),
+      })
+      .strict(),
+    z
+      .object({ mode: z.literal('concat'), ...common, delimiter, delimited_password_length: delimitedPasswordLength })
+      .strict(),
+    z
+      .object({
+        mode: z.literal('duo_only'),
+        ...common,
+        /** Required for duo_only with failmode safe: an edge outage then lets anyone with a username in. */
+        duo_only_failopen_acknowledged: z.boolean().default(false),
+      })
+      .strict(),
+  ]);
+}
+
+export function relayConfigSchema(ctx: SecretContext) {
+  return z
+    .object({
+      relay: relaySection,
+      edge: edgeSection,
+      log: logSection,
+      primary: primarySection(ctx).optional(),
+      server: z.array(serverSection(ctx)).min(1),
+    })
+    .strict()
+    .superRefine((c, issue) => {
+      const needsPrimary = c.server.some((s) => s.mode !== 'duo_only');
+      if (needsPrimary && (!c.primary || c.primary.type === 'none')) {
+        issue.addIssue({
+          code: 'custom',
+          path: c.primary ? ['primary', 'type'] : ['primary'],
+          message: 'modes auto, challenge and concat need a primary (users_file or ldap)',
+        });
+      }
+      const seen = new Map<string, string>();
+      c.server.forEach((s, i) => {
+        if (s.mode === 'duo_only') {
+          if (c.relay.failmode === 'safe' && !s.duo_only_failopen_acknowledged) {
+            issue.addIssue({
+              code: 'custom',
+              path: ['server', i, 'duo_only_failopen_acknowledged'],
+              message:
+                'mode duo_only has no primary: with failmode "safe" an edge outage would let anyone in. ' +
+                'Set relay.failmode = "secure", or duo_only_failopen_acknowledged = true to accept that',
+            });
+          }
+          if (s.exempt_usernames.length > 0) {
+            issue.addIssue({
+              code: 'custom',
+              path: ['server', i, 'exempt_usernames'],
+              message: 'mode duo_only has no primary: an exempt user would get in with no credential at all',
+            });
+          }
+        }
+        for (const listen of s.listen) {
+          // Refinements run even when a field failed: skip what is already reported.
+          const at = parseListen(listen);
+          if (!at) continue;
+          s.client.forEach((client, j) => {
+            const key = `${at.host}|${at.port}|${client.ip}`;
+            const other = seen.get(key);
+            if (other) {
+              issue.addIssue({
+                code: 'custom',
+                path: ['server', i, 'client', j, 'ip'],
+                message: `${client.ip} on ${listen} is already served by ${other}`,
+              });
+            } else seen.set(key, `server[${i}].client[${j}]`);
+          });
+        }
+      });
+    });
+}
+
+export type RelayConfig = z.output<ReturnType<typeof relayConfigSchema>>;
+export type ServerConfig = RelayConfig['server'][number];
+export type PrimaryConfig = NonNullable<RelayConfig['primary']>;

@@ -1,0 +1,21 @@
+import { readFile } from 'node:fs/promises';
+import { importPrivateKeyPem, importPublicKey, type Key, publicKeyOf } from '../../../src/wire/ed25519.ts';
+import type { RelayIdentity } from './signing.ts';
+
+/** The relay's signing identity from its PEM key file; a readable error names what is wrong. */
+export async function loadIdentity(site: string, keyFile: string): Promise<RelayIdentity | { error: string }> {
+  let pem: string;
+  try {
+    pem = await readFile(keyFile, 'utf8');
+  } catch (error) {
+    return { error: `cannot read key file ${keyFile}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };
+  }
+  const privateKey = await importPrivateKeyPem(pem);
+  if (!privateKey)
+    return { error: `${keyFile} is not an Ed25519 PKCS#8 PEM private key (make one with duo-relay keygen)` };
+  return { site, privateKey, publicKey: await publicKeyOf(privateKey) };
+}
+
+export async function loadEdgePublicKey(b64url: string): Promise<Key | { error: string }> {
+  return (await importPublicKey(b64url)) ?? { error: 'not a valid Ed25519 public key' };
+}

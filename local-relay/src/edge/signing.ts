@@ -1,0 +1,48 @@
+import { type Key, sign, verify } from '../../../src/wire/ed25519.ts';
+import { toBase64Url } from '../../../src/wire/encoding.ts';
+import { decisionMessage, HEADER, relayRequestMessage } from '../../../src/wire/signatures.ts';
+
+/** The relay's side of src/wire/signatures.ts: sign what goes out, verify what comes back. */
+
+export interface RelayIdentity {
+  site: string;
+  /** base64url raw public key, sent so the edge can pick the site's key (and revoke it). */
+  publicKey: string;
+  privateKey: Key;
+}
+
+export function newNonce(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+export async function signedHeaders(
+  id: RelayIdentity,
+  req: { method: string; path: string; nonce: string; body: Uint8Array<ArrayBuffer>; now: number },
+): Promise<Record<string, string>> {
+  const timestamp = String(Math.floor(req.now / 1000));
+  const message = await relayRequestMessage({
+    method: req.method,
+    path: req.path,
+    site: id.site,
+    timestamp,
+    nonce: req.nonce,
+    body: req.body,
+  });
+  return {
+    [HEADER.site]: id.site,
+    [HEADER.key]: id.publicKey,
+    [HEADER.timestamp]: timestamp,
+    [HEADER.nonce]: req.nonce,
+    [HEADER.signature]: await sign(id.privateKey, message),
+  };
+}
+
+/** The edge's decision signature over the exact body bytes, bound to this request's path and nonce. */
+export async function verifyDecision(
+  edgePublicKey: Key,
+  signature: string | null,
+  p: { path: string; nonce: string; body: Uint8Array<ArrayBuffer> },
+): Promise<boolean> {
+  if (!signature) return false;
+  return verify(edgePublicKey, signature, await decisionMessage(p));
+}

@@ -1,0 +1,86 @@
+import { REPLY } from '../../../src/failmode/messages.ts';
+import type { FactorPreference } from '../../../src/wire/schemas.ts';
+import type { PrimaryOutcome } from '../primary/types.ts';
+import { type ConcatOptions, splitConcat } from './concat-split.ts';
+import type { FlowDeps } from './deps.ts';
+import { selectFactor } from './factor-select.ts';
+import { isConcatFactor, parseFactorToken } from './factor-token.ts';
+import { type CommonFlowOptions, Login } from './login.ts';
+import { FLOW_REPLY } from './messages.ts';
+import type { LoginFlow, LoginOutcome } from './types.ts';
+
+export interface AutoFlowOptions extends CommonFlowOptions, ConcatOptions {
+  factors: ReadonlyArray<FactorPreference>;
+  allowConcat: boolean;
+}
+
+/**
+ * radius_server_auto: primary, preauth, then the concat suffix or the first usable configured
+ * factor; `passcode` asks with an Access-Challenge.
+ */
+export function createAutoFlow(opts: AutoFlowOptions, deps: FlowDeps): LoginFlow {
+  return {
+    async handle(req) {
+      const login = new Login(req, deps, 'auto', opts);
+      const bad = login.checkRequest();
+      if (bad) return bad;
+      if (req.state) return answerPasscode(login);
+
+      const { outcome, factor } = await primaryWithConcat(login, req.password!, opts);
+      if (outcome.kind !== 'accept') return login.primaryFailed(outcome);
+      if (login.isExempt()) return login.exemptAccept(outcome.attributes);
+
+      const pre = await login.preauth(true, outcome.attributes);
+      if ('done' in pre) return pre.done;
+      if ('enroll' in pre) return login.enrollReject(pre.enroll);
+
+      if (factor !== undefined) {
+        const choice = parseFactorToken(factor, pre.auth.devices);
+        // isConcatFactor only lets through what parseFactorToken accepts.
+        return login.auth(choice!, true, outcome.attributes);
+      }
+      const sel = selectFactor(opts.factors, pre.auth);
+      switch (sel.kind) {
+        case 'auth':
+          return login.auth(sel.choice, true, outcome.attributes);
+        case 'passcode':
+          login.factor = 'passcode';
+          return login.challenge(
+            REPLY.enterPasscode,
+            { kind: 'passcode', ...login.entryBase(true, outcome.attributes) },
+            'preauth',
+          );
+        case 'none':
+          return login.reject('preauth', 'relay', REPLY.noFactors);
+      }
+    },
+  };
+}
+
+/**
+ * Duo splits on the last delimiter and, when the left part fails, retries the whole password.
+ * Only a suffix that is a factor (push, phone, sms, pushN…, digits) earns the split: otherwise the
+ * delimiter is part of the password and one bind with the whole password is all we make, so a
+ * password like `a,b` never costs two failed binds against an AD lockout counter (issue 4).
+ */
+async function primaryWithConcat(
+  login: Login,
+  password: string,
+  opts: AutoFlowOptions,
+): Promise<{ outcome: PrimaryOutcome; factor?: string }> {
+  const split = opts.allowConcat ? splitConcat(password, opts) : undefined;
+  if (split && split.password !== '' && isConcatFactor(split.factor)) {
+    const first = await login.primary(split.password);
+    if (first.kind === 'accept') return { outcome: first, factor: split.factor.toLowerCase() };
+    if (first.kind === 'error') return { outcome: first };
+  }
+  return { outcome: await login.primary(password) };
+}
+
+async function answerPasscode(login: Login): Promise<LoginOutcome> {
+  const entry = login.takeChallenge();
+  if (!entry || entry.kind !== 'passcode') return login.unknownChallenge();
+  const choice = parseFactorToken(login.req.password!, []);
+  if (!choice) return login.reject('challenge', 'relay', FLOW_REPLY.badPassword);
+  return login.auth(choice, entry.failOpenAllowed, entry.attributes);
+}

@@ -1,0 +1,83 @@
+import { REPLY } from '../../../src/failmode/messages.ts';
+import type { ChallengeEntry } from './challenge-store.ts';
+import type { FlowDeps } from './deps.ts';
+import { parseFactorToken } from './factor-token.ts';
+import { type CommonFlowOptions, Login } from './login.ts';
+import { FLOW_REPLY } from './messages.ts';
+import { formatPrompt, type PromptFormat } from './prompt.ts';
+import type { LoginFlow, LoginOutcome } from './types.ts';
+
+export interface ChallengeFlowOptions extends CommonFlowOptions {
+  promptFormat: PromptFormat;
+  enrollChallenge: boolean;
+}
+
+/**
+ * radius_server_challenge: primary, preauth, then an Access-Challenge with Duo's prompt; the answer
+ * (an option number from Duo's factors map, a factor name, or a passcode) goes to /v1/auth.
+ */
+export function createChallengeFlow(opts: ChallengeFlowOptions, deps: FlowDeps): LoginFlow {
+  return {
+    async handle(req) {
+      const login = new Login(req, deps, 'challenge', opts);
+      const bad = login.checkRequest();
+      if (bad) return bad;
+      if (req.state) return answer(login);
+
+      const primary = await login.primary(req.password!);
+      if (primary.kind !== 'accept') return login.primaryFailed(primary);
+      if (login.isExempt()) return login.exemptAccept(primary.attributes);
+
+      const pre = await login.preauth(true, primary.attributes);
+      if ('done' in pre) return pre.done;
+      if ('enroll' in pre) {
+        // Many NAS show Reply-Message only on challenges: the enrollment text goes in one.
+        if (!opts.enrollChallenge) return login.enrollReject(pre.enroll);
+        return login.challenge(pre.enroll.message, { kind: 'enroll', ...login.entryBase(true) }, 'preauth');
+      }
+      const prompt = formatPrompt(opts.promptFormat, pre.auth.prompt, pre.auth.factors);
+      return login.challenge(
+        prompt,
+        {
+          kind: 'factor',
+          prompt,
+          factors: pre.auth.factors,
+          devices: pre.auth.devices,
+          ...login.entryBase(true, primary.attributes),
+        },
+        'preauth',
+      );
+    },
+  };
+}
+
+async function answer(login: Login): Promise<LoginOutcome> {
+  const entry = login.takeChallenge();
+  if (!entry) return login.unknownChallenge();
+  switch (entry.kind) {
+    case 'enroll':
+      return login.reject('challenge', 'relay', REPLY.enrollAgain);
+    case 'passcode':
+      return login.unknownChallenge();
+    case 'factor':
+      return answerFactor(login, entry);
+  }
+}
+
+async function answerFactor(login: Login, entry: Extract<ChallengeEntry, { kind: 'factor' }>): Promise<LoginOutcome> {
+  const typed = login.req.password!;
+  const token = Object.hasOwn(entry.factors, typed) && typed !== 'default' ? entry.factors[typed]! : typed;
+  const choice = parseFactorToken(token, entry.devices);
+  if (!choice) return login.reject('challenge', 'relay', FLOW_REPLY.badPassword);
+  const r = await login.callAuth(choice);
+  // `sms` sends passcodes (Duo answers deny/sent): ask again with the same prompt, new State.
+  if (choice.factor === 'sms' && r.kind === 'ok' && r.value.result === 'deny' && r.value.status === 'sent') {
+    const { prompt, factors, devices, failOpenAllowed, attributes } = entry;
+    return login.challenge(
+      prompt,
+      { kind: 'factor', prompt, factors, devices, ...login.entryBase(failOpenAllowed, attributes) },
+      'auth',
+    );
+  }
+  return login.authOutcome(r, entry.failOpenAllowed, entry.attributes);
+}

@@ -1,0 +1,31 @@
+import type { FlowDeps } from './deps.ts';
+import { isFactorToken, parseFactorToken } from './factor-token.ts';
+import { type CommonFlowOptions, Login } from './login.ts';
+import { FLOW_REPLY } from './messages.ts';
+import type { LoginFlow } from './types.ts';
+
+export interface DuoOnlyFlowOptions extends CommonFlowOptions {
+  /**
+   * `duo_only_failopen_acknowledged`: the operator accepted that with failmode safe an edge outage
+   * lets anyone who knows a username in. Without it, duo_only never fails open.
+   */
+  failOpenAcknowledged: boolean;
+}
+
+/** radius_server_duo_only: no primary; the password is the factor (`push`, `phone`, a passcode). */
+export function createDuoOnlyFlow(opts: DuoOnlyFlowOptions, deps: FlowDeps): LoginFlow {
+  return {
+    async handle(req) {
+      const login = new Login(req, deps, 'duo_only', opts);
+      const bad = login.checkRequest();
+      if (bad) return bad;
+      if (!isFactorToken(req.password!)) return login.reject('request', 'relay', FLOW_REPLY.badPassword);
+
+      // The edge is told `primary: none`; only the relay's own failmode honours the acknowledgement.
+      const pre = await login.preauth(opts.failOpenAcknowledged);
+      if ('done' in pre) return pre.done;
+      if ('enroll' in pre) return login.enrollReject(pre.enroll);
+      return login.auth(parseFactorToken(req.password!, pre.auth.devices)!, opts.failOpenAcknowledged);
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { REPLY } from '../../../src/failmode/messages.ts';
+import type { AuthRequest, PreauthResponse } from '../../../src/wire/schemas.ts';
+import { describe } from '../edge/client.ts';
+import type { PrimaryOutcome, RawAttribute } from '../primary/types.ts';
+import type { ChallengeEntry } from './challenge-store.ts';
+import { type ClientIpAttr, clientIpOf } from './client-ip.ts';
+import type { DecisionStage, FlowDecisionSource, FlowMode } from './decision.ts';
+import type { FlowDeps } from './deps.ts';
+import { localFailmode } from './edge-failure.ts';
+import type { FactorChoice } from './factor-token.ts';
+import { FLOW_REPLY, primaryErrorMessage } from './messages.ts';
+import type { LoginOutcome, LoginRequest } from './types.ts';
+
+/** Options every server section has (authproxy's common radius_server_* keys). */
+export interface CommonFlowOptions {
+  exemptUsernames: ReadonlyArray<string>;
+  clientIpAttr: ClientIpAttr;
+}
+
+export type AuthPreauth = Extract<PreauthResponse, { result: 'auth' }>;
+type EnrollPreauth = Extract<PreauthResponse, { result: 'enroll' }>;
+
+/**
+ * One login in progress: the request, the steps every mode shares (primary, preauth, auth), and the
+ * single exit (`finish`) that reports each decision to `onDecision`.
+ */
+export class Login {
+  readonly req: LoginRequest;
+  readonly deps: FlowDeps;
+  readonly mode: FlowMode;
+  readonly clientIp: string | undefined;
+  readonly #started = performance.now();
+  readonly #exempt: ReadonlyArray<string>;
+  factor: string | undefined;
+
+  constructor(req: LoginRequest, deps: FlowDeps, mode: FlowMode, common: CommonFlowOptions) {
+    this.req = req;
+    this.deps = deps;
+    this.mode = mode;
+    this.clientIp = clientIpOf(req, common.clientIpAttr);
+    this.#exempt = common.exemptUsernames;
+  }
+
+  finish(
+    outcome: LoginOutcome,
+    d: { stage: DecisionStage; source: FlowDecisionSource; edgeFailure?: string; reason?: string },
+  ): LoginOutcome {
+    const result = outcome.code === 'accept' ? 'allow' : outcome.code === 'reject' ? 'deny' : 'challenge';
+    const decision = {
+      id: randomUUID(),
+      at: (this.deps.now ?? Date.now)(),
+      mode: this.mode,
+      user: this.req.username,
+      nasIp: this.req.nasIp,
+      ...(this.clientIp ? { clientIp: this.clientIp } : {}),
+      stage: d.stage,
+      ...(this.factor ? { factor: this.factor } : {}),
+      result,
+      reason: d.reason ?? outcome.replyMessage ?? '',
+      source: d.source,
+      ...(d.edgeFailure ? { edgeFailure: d.edgeFailure } : {}),
+      latencyMs: Math.round(performance.now() - this.#started),
+    } as const;
+    this.deps.logger.info({ decision }, 'login decision');
+    try {
+      this.deps.onDecision?.(decision);
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'onDecision hook threw');
+    }
+    return outcome;
+  }
+
+  reject(stage: DecisionStage, source: FlowDecisionSource, replyMessage: string): LoginOutcome {
+    return this.finish({ code: 'reject', replyMessage }, { stage, source });
+  }
+
+  /** Username and password present and decodable; else the reject to send. */
+  checkRequest(): LoginOutcome | undefined {
+    if (this.req.username === '') return this.reject('request', 'relay', FLOW_REPLY.noUsername);
+    if (this.req.password === undefined || this.req.password === '') {
+      return this.reject('request', 'relay', FLOW_REPLY.badPassword);
+    }
+    return undefined;
+  }
+
+  isExempt(): boolean {
+    return this.#exempt.includes(this.req.username);
+  }
+
+  exemptAccept(attributes?: ReadonlyArray<RawAttribute>): LoginOutcome {
+    return this.finish(accept(REPLY.exempt, attributes), { stage: 'primary', source: 'exempt' });
+  }
+
+  /** A throwing primary is a primary error, never an accept. */
+  async primary(password: string): Promise<PrimaryOutcome> {
+    try {
+      return await this.deps.primary.authenticate({
+        username: this.req.username,
+        password,
+        clientIp: this.clientIp ?? this.req.nasIp,
+        raw: this.req.raw,
+      });
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'primary authenticator threw');
+      return { kind: 'error', detail: 'internal error' };
+    }
+  }
+
+  primaryFailed(outcome: Exclude<PrimaryOutcome, { kind: 'accept' }>): LoginOutcome {
+    if (outcome.kind === 'reject') {
+      return this.finish(
+        { code: 'reject', replyMessage: FLOW_REPLY.primaryRejected },
+        {
+          stage: 'primary',
+          source: 'primary',
+          reason: `${FLOW_REPLY.primaryRejected}: ${outcome.reason}`,
+        },
+      );
+    }
+    return this.reject('primary', 'primary', primaryErrorMessage(outcome.detail));
+  }
+
+  /**
+   * POST /v1/preauth. Returns the `auth` answer for factor selection, or `enroll` for the caller
+   * to present; every other answer (and every edge failure) ends the login here.
+   */
+  async preauth(
+    failOpenAllowed: boolean,
+    attributes?: ReadonlyArray<RawAttribute>,
+  ): Promise<{ done: LoginOutcome } | { auth: AuthPreauth } | { enroll: EnrollPreauth }> {
+    const r = await this.deps.edge.preauth({
+      username: this.req.username,
+      ...(this.clientIp ? { client_ip: this.clientIp } : {}),
+      nas: this.#nas(),
+      primary: this.#primaryOnWire(),
+    });
+    if (r.kind !== 'ok') {
+      const d = localFailmode(r, 'preauth', this.deps.policy.failmode(), failOpenAllowed);
+      const outcome = d.result === 'allow' ? accept(d.message, attributes) : reject(d.message);
+      return { done: this.finish(outcome, { stage: 'preauth', source: 'failmode-relay', edgeFailure: describe(r) }) };
+    }
+    const pre = r.value;
+    switch (pre.result) {
+      case 'auth':
+        return { auth: pre };
+      case 'enroll':
+        return { enroll: pre };
+      case 'allow':
+        return { done: this.finish(accept(pre.message, attributes), { stage: 'preauth', source: pre.source }) };
+      case 'deny':
+        return { done: this.finish(reject(pre.message), { stage: 'preauth', source: pre.source }) };
+    }
+  }
+
+  enrollReject(pre: EnrollPreauth): LoginOutcome {
+    return this.finish(reject(pre.message), { stage: 'preauth', source: pre.source });
+  }
+
+  /** POST /v1/auth with the chosen factor; the raw answer, for modes that look at Duo's status. */
+  async callAuth(choice: FactorChoice) {
+    this.factor = choice.factor;
+    const req: AuthRequest = {
+      username: this.req.username,
+      factor: choice.factor,
+      device: choice.factor === 'passcode' ? 'auto' : choice.device,
+      ...(choice.factor === 'passcode' ? { passcode: choice.passcode } : {}),
+      ...(this.clientIp ? { client_ip: this.clientIp } : {}),
+      nas: this.#nas(),
+      primary: this.#primaryOnWire(),
+    };
+    return this.deps.edge.auth(req);
+  }
+
+  async auth(choice: FactorChoice, failOpenAllowed: boolean, attributes?: ReadonlyArray<RawAttribute>) {
+    return this.authOutcome(await this.callAuth(choice), failOpenAllowed, attributes);
+  }
+
+  authOutcome(
+    r: Awaited<ReturnType<Login['callAuth']>>,
+    failOpenAllowed: boolean,
+    attributes?: ReadonlyArray<RawAttribute>,
+  ): LoginOutcome {
+    if (r.kind !== 'ok') {
+      const d = localFailmode(r, 'auth', this.deps.policy.failmode(), failOpenAllowed);
+      const outcome = d.result === 'allow' ? accept(d.message, attributes) : reject(d.message);
+      return this.finish(outcome, { stage: 'auth', source: 'failmode-relay', edgeFailure: describe(r) });
+    }
+    const a = r.value;
+    const outcome = a.result === 'allow' ? accept(a.message, attributes) : reject(a.message);
+    return this.finish(outcome, { stage: 'auth', source: a.source });
+  }
+
+  challenge(replyMessage: string, entry: ChallengeEntry, stage: DecisionStage): LoginOutcome {
+    const state = this.deps.challenges.issue(entry);
+    return this.finish({ code: 'challenge', replyMessage, state }, { stage, source: 'relay' });
+  }
+
+  /** The pending challenge this request answers, consumed; undefined → `Unknown Challenge`. */
+  takeChallenge(): ChallengeEntry | undefined {
+    if (!this.req.state) return undefined;
+    return this.deps.challenges.take(this.req.state, { username: this.req.username, nasIp: this.req.nasIp });
+  }
+
+  unknownChallenge(): LoginOutcome {
+    return this.reject('challenge', 'relay', REPLY.unknownChallenge);
+  }
+
+  entryBase(failOpenAllowed: boolean, attributes?: ReadonlyArray<RawAttribute>) {
+    return {
+      username: this.req.username,
+      nasIp: this.req.nasIp,
+      failOpenAllowed,
+      ...(attributes ? { attributes } : {}),
+    };
+  }
+
+  /** duo_only tells the edge there was no primary, so the edge never fails it open either. */
+  #primaryOnWire(): 'passed' | 'none' {
+    return this.mode === 'duo_only' ? 'none' : 'passed';
+  }
+
+  #nas(): AuthRequest['nas'] {
+    return {
+      ...(isIP(this.req.nasIp) ? { ip: this.req.nasIp } : {}),
+      ...(this.req.nasIdentifier ? { identifier: this.req.nasIdentifier.slice(0, 253) } : {}),
+      ...(this.req.callingStationId ? { calling_station_id: this.req.callingStationId.slice(0, 253) } : {}),
+    };
+  }
+}
+
+export function accept(replyMessage: string, attributes?: ReadonlyArray<RawAttribute>): LoginOutcome {
+  return { code: 'accept', replyMessage, ...(attributes?.length ? { attributes } : {}) };
+}
+
+export function reject(replyMessage: string): LoginOutcome {
+  return { code: 'reject', replyMessage };
+}

@@ -1,0 +1,192 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPLY } from '../../src/failmode/messages.ts';
+import { importPrivateKeyPem, publicKeyOf } from '../../src/wire/ed25519.ts';
+import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
+import { radclient } from '../support/radclient.ts';
+
+/** The `duo-relay` binary as an admin runs it: a child process, signals, exit codes. */
+
+const BIN = resolve(import.meta.dirname, '../../local-relay/bin/duo-relay.js');
+const SECRET = 'cli-radius-secret-0123456789';
+let dir: string;
+
+function run(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('error', rej);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function freePort(type: 'udp4' | 'tcp'): Promise<number> {
+  if (type === 'udp4') {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    const { port } = s.address();
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+  }
+  const { createServer } = await import('node:net');
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'relay-cli-'));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('duo-relay CLI', () => {
+  it('--version and --help on every command', async () => {
+    expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const cmd of ['start', 'keygen', 'hash-password']) {
+      const r = await run([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: duo-relay ${cmd}`);
+    }
+    expect((await run(['frobnicate'])).code).toBe(64);
+  });
+
+  it('keygen writes a 0600 PEM, prints its public key, and will not overwrite', async () => {
+    const r = await run(['keygen', '--out', 'k.pem']);
+    expect(r.code).toBe(0);
+    const pem = await readFile(join(dir, 'k.pem'), 'utf8');
+    expect((await stat(join(dir, 'k.pem'))).mode & 0o777).toBe(0o600);
+    expect(r.stdout.trim()).toBe(await publicKeyOf((await importPrivateKeyPem(pem))!));
+    expect(r.stdout).not.toContain('PRIVATE');
+    expect((await run(['keygen', '--out', 'k.pem'])).code).toBe(1);
+  });
+
+  it('hash-password reads stdin and adds, then updates, the entry', async () => {
+    expect((await run(['hash-password', '--file', 'users.txt', 'alice'], 'alice-pass\n')).code).toBe(0);
+    expect((await run(['hash-password', '--file', 'users.txt', 'svc-backup'], 'svc-pass\n')).code).toBe(0);
+    const r = await run(['hash-password', '--file', 'users.txt', 'alice'], 'alice-pass\n');
+    expect(r.stderr).toContain('updated alice');
+    const text = await readFile(join(dir, 'users.txt'), 'utf8');
+    expect(text.split('\n').filter((l) => l.startsWith('alice:$scrypt$'))).toHaveLength(1);
+    expect(text).not.toContain('alice-pass');
+    const printed = await run(['hash-password', 'bob'], 'bob-pass\n');
+    expect(printed.stdout).toMatch(/^bob:\$scrypt\$N=16384,r=8,p=1\$/);
+  });
+
+  it('start serves RADIUS, reloads on SIGHUP (bad config kept out), stops on SIGTERM with status 0', async () => {
+    await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
+    const port = await freePort('udp4');
+    const deadEdge = await freePort('tcp');
+    const toml = (exempt: string) => `
+[relay]
+site = "site-a"
+key_file = "relay.key"
+failmode = "safe"
+shutdown_grace_ms = 2000
+[edge]
+urls = ["http://127.0.0.1:${deadEdge}"]
+public_key = "${EDGE_KEY.publicKey}"
+preauth_timeout_ms = 1000
+[log]
+level = "info"
+[primary]
+type = "users_file"
+path = "users.txt"
+[[server]]
+mode = "auto"
+listen = ["127.0.0.1:${port}"]
+exempt_usernames = [${exempt}]
+[[server.client]]
+name = "loopback"
+ip = "127.0.0.1"
+secret = "${SECRET}"
+`;
+    await writeFile(join(dir, 'relay.toml'), toml(''));
+    const child: ChildProcess = spawn(process.execPath, [BIN, 'start', '--config', 'relay.toml'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    child.stdout!.on('data', (d) => {
+      logs += d;
+    });
+    child.stderr!.on('data', (d) => {
+      logs += d;
+    });
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await until(() => logs.includes('duo-relay started'), 15_000);
+      const send = (user: string, password: string) =>
+        radclient({
+          port,
+          secret: SECRET,
+          attributes: [`User-Name = "${user}"`, `User-Password = "${password}"`],
+          timeoutS: 5,
+          retries: 1,
+        });
+
+      // No edge, never fetched: the config's failmode (safe) applies after primary success.
+      const alice = await send('alice', 'alice-pass');
+      expect(alice.code).toBe('Access-Accept');
+      expect(alice.attributes).toContainEqual({ name: 'Reply-Message', value: REPLY.failSafeAllowed });
+      expect((await send('alice', 'wrong')).code).toBe('Access-Reject');
+
+      await writeFile(join(dir, 'relay.toml'), toml('"svc-backup"'));
+      child.kill('SIGHUP');
+      await until(() => logs.includes('configuration reloaded'), 10_000);
+      const exempt = await send('svc-backup', 'svc-pass');
+      expect(exempt.attributes).toContainEqual({ name: 'Reply-Message', value: REPLY.exempt });
+
+      await writeFile(join(dir, 'relay.toml'), toml('"svc-backup"').replace('site = "site-a"', ''));
+      child.kill('SIGHUP');
+      await until(() => logs.includes('reload failed'), 10_000);
+      expect((await send('svc-backup', 'svc-pass')).attributes).toContainEqual({
+        name: 'Reply-Message',
+        value: REPLY.exempt,
+      });
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(logs).toContain('duo-relay stopped');
+      for (const secret of [SECRET, 'alice-pass', 'svc-pass', 'BEGIN PRIVATE KEY']) expect(logs).not.toContain(secret);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('start with an invalid config exits 78 naming the file and the key', async () => {
+    await writeFile(join(dir, 'bad.toml'), '[relay]\nsite = "x"\n');
+    const r = await run(['start', '--config', 'bad.toml']);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain(`${join(dir, 'bad.toml')}: relay.key_file:`);
+    expect(r.stderr).toContain(`${join(dir, 'bad.toml')}: edge:`);
+  });
+});
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,205 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../local-relay/src/edge/breaker.ts';
+import { createEdgeClient, type EdgeClient } from '../../local-relay/src/edge/client.ts';
+import { loadIdentity } from '../../local-relay/src/edge/identity.ts';
+import {
+  generateKeyPair,
+  importPrivateKeyPem,
+  importPublicKey,
+  type Key,
+  sign,
+  verify,
+} from '../../src/wire/ed25519.ts';
+import { utf8 } from '../../src/wire/encoding.ts';
+import type { PreauthRequest } from '../../src/wire/schemas.ts';
+import { decisionMessage, HEADER, relayRequestMessage } from '../../src/wire/signatures.ts';
+
+type Mode =
+  | 'good'
+  | 'nosig'
+  | 'foreign-key'
+  | 'other-nonce'
+  | 'other-path'
+  | 'schema'
+  | 'not-json'
+  | '500'
+  | '401'
+  | 'hang';
+
+const PREAUTH: PreauthRequest = { username: 'alice', nas: {}, primary: 'passed' };
+const ALLOW = { result: 'allow', message: 'Bypass', source: 'duo' };
+
+let edgeKey: Key;
+let foreignKey: Key;
+let relayPub: Key;
+let mode: Mode = 'good';
+let requests: Array<{ url: string; relaySignatureValid: boolean }> = [];
+let server: Server;
+let base: string;
+let identity: Awaited<ReturnType<typeof loadIdentity>>;
+/** A loopback port nobody listens on: connections are refused at once. */
+let closedUrl: string;
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const body = new Uint8Array(Buffer.concat(chunks));
+  const h = (n: string) => String(req.headers[n] ?? '');
+  const url = new URL(req.url ?? '/', 'http://x');
+  const message = await relayRequestMessage({
+    method: req.method ?? '',
+    path: url.pathname,
+    site: h(HEADER.site),
+    timestamp: h(HEADER.timestamp),
+    nonce: h(HEADER.nonce),
+    body,
+  });
+  requests.push({ url: url.pathname, relaySignatureValid: await verify(relayPub, h(HEADER.signature), message) });
+  if (mode === 'hang') return;
+  if (mode === '500' || mode === '401') {
+    res.writeHead(Number(mode), { 'content-type': 'application/json' }).end('{"error":{"code":"x","message":"x"}}');
+    return;
+  }
+  const out = utf8(
+    mode === 'schema' ? JSON.stringify({ result: 'maybe' }) : mode === 'not-json' ? 'hello' : JSON.stringify(ALLOW),
+  );
+  const signed = await decisionMessage({
+    path: mode === 'other-path' ? '/v1/auth' : url.pathname,
+    nonce: mode === 'other-nonce' ? 'A'.repeat(43) : h(HEADER.nonce),
+    body: out,
+  });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (mode !== 'nosig')
+    headers[HEADER.decisionSignature] = await sign(mode === 'foreign-key' ? foreignKey : edgeKey, signed);
+  res.writeHead(200, headers).end(out);
+}
+
+beforeAll(async () => {
+  const edge = await generateKeyPair();
+  const foreign = await generateKeyPair();
+  const relay = await generateKeyPair();
+  edgeKey = (await importPrivateKeyPem(edge.privateKeyPem))!;
+  foreignKey = (await importPrivateKeyPem(foreign.privateKeyPem))!;
+  relayPub = (await importPublicKey(relay.publicKey))!;
+  const dir = await mkdtemp(join(tmpdir(), 'relay-edge-'));
+  await writeFile(join(dir, 'relay.key'), relay.privateKeyPem);
+  identity = await loadIdentity('site-a', join(dir, 'relay.key'));
+  server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  (globalThis as { edgePublicKey?: Key }).edgePublicKey = (await importPublicKey(edge.publicKey))!;
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  closedUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+  await new Promise((r) => probe.close(r));
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+beforeEach(() => {
+  mode = 'good';
+  requests = [];
+});
+
+function client(opts: { urls?: string[]; threshold?: number; preauthTimeoutMs?: number } = {}): {
+  c: EdgeClient;
+  breaker: CircuitBreaker;
+} {
+  if ('error' in identity) throw new Error(identity.error);
+  const breaker = new CircuitBreaker({ threshold: opts.threshold ?? 3 });
+  const c = createEdgeClient({
+    urls: opts.urls ?? [base],
+    identity,
+    edgePublicKey: (globalThis as { edgePublicKey?: Key }).edgePublicKey!,
+    preauthTimeoutMs: opts.preauthTimeoutMs ?? 2000,
+    authTimeoutMs: 2000,
+    breaker,
+    logger: pino({ level: 'silent' }),
+  });
+  return { c, breaker };
+}
+
+describe('edge client: every answer must be signed by the pinned edge key', () => {
+  it('accepts a valid signed answer and signs its own request', async () => {
+    const { c } = client();
+    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'ok', value: ALLOW });
+    expect(requests).toEqual([{ url: '/v1/preauth', relaySignatureValid: true }]);
+  });
+
+  it.each([
+    ['missing signature', 'nosig', 'bad_signature'],
+    ['signature by another key', 'foreign-key', 'bad_signature'],
+    ['signature bound to another nonce (replay)', 'other-nonce', 'bad_signature'],
+    ['signature bound to another path', 'other-path', 'bad_signature'],
+    ['signed body that breaks the schema', 'schema', 'malformed'],
+    ['signed body that is not JSON', 'not-json', 'malformed'],
+  ] as const)('%s → %s, never an answer', async (_, m, kind) => {
+    mode = m;
+    const { c, breaker } = client();
+    expect((await c.preauth(PREAUTH)).kind).toBe(kind);
+    expect(breaker.consecutiveFailures).toBe(0);
+  });
+
+  it('HTTP errors are reported with their status', async () => {
+    mode = '401';
+    const { c } = client();
+    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'http', status: 401 });
+  });
+});
+
+describe('edge client: failover, deadlines and the breaker', () => {
+  it('tries the next URL when the first refuses', async () => {
+    const { c } = client({ urls: [closedUrl, base] });
+    expect((await c.preauth(PREAUTH)).kind).toBe('ok');
+  });
+
+  it('tries the next URL on a 5xx at preauth, but not at auth', async () => {
+    mode = '500';
+    const { c } = client({ urls: [base, base] });
+    await c.preauth(PREAUTH);
+    expect(requests).toHaveLength(2);
+    requests = [];
+    await c.auth({ username: 'alice', factor: 'push', device: 'auto', nas: {}, primary: 'passed' });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('a hung edge is a timeout at the stage deadline', async () => {
+    mode = 'hang';
+    const { c } = client({ preauthTimeoutMs: 200 });
+    expect(await c.preauth(PREAUTH)).toMatchObject({ kind: 'transport', cause: 'timeout' });
+  });
+
+  it('opens after N consecutive transport failures; then fails without touching the network', async () => {
+    let fetches = 0;
+    const breaker = new CircuitBreaker({ threshold: 2 });
+    const counting = createEdgeClient({
+      urls: [closedUrl],
+      identity: identity as Exclude<typeof identity, { error: string }>,
+      edgePublicKey: (globalThis as { edgePublicKey?: Key }).edgePublicKey!,
+      preauthTimeoutMs: 1000,
+      authTimeoutMs: 1000,
+      breaker,
+      logger: pino({ level: 'silent' }),
+      fetch: (...args) => {
+        fetches++;
+        return fetch(...args);
+      },
+    });
+    expect(await counting.preauth(PREAUTH)).toMatchObject({ kind: 'transport', cause: 'refused' });
+    expect(breaker.state).toBe('closed');
+    await counting.preauth(PREAUTH);
+    expect(breaker.state).toBe('open');
+    expect(fetches).toBe(2);
+    expect(await counting.preauth(PREAUTH)).toEqual({ kind: 'transport', cause: 'breaker_open' });
+    expect(fetches).toBe(2);
+  });
+});
