@@ -1,12 +1,7 @@
-import { Hono } from 'hono';
+import { createApp } from './app.ts';
 
-// Placeholder until the edge API lands: health only.
-const app = new Hono<{ Bindings: Env }>();
-app.get('/v1/health', (c) => c.json({ ok: true }));
+export { UserGate } from './coordination/user-gate.ts';
 
-export default app;
-export class UserGate implements DurableObject {
-  fetch(): Response {
-    return new Response('not implemented', { status: 501 });
-  }
-}
+const app = createApp();
+
+export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

@@ -1,4 +1,71 @@
-// Placeholder: the edge API work replaces this with test sites config, edge signing key and admin token.
-export function edgeTestBindings(duoBaseUrl: string): Record<string, string> {
-  return { DUO_API_BASE_URL: duoBaseUrl, SITES_CONFIG: '{}', EDGE_SIGNING_KEY: '', ADMIN_TOKEN: '' };
+import type { SitesConfigInput } from '../../src/sites/schema.ts';
+import { EDGE_KEY, RELAY_A_KEY, RELAY_A_REVOKED_KEY, RELAY_B_KEY } from './keys.ts';
+
+/** The demo Duo integration (design.md "Local stack contract"); the emulator knows it. */
+export const DEMO_INTEGRATION_CONFIG = {
+  ikey: 'DIDEMOINTEGRATION000',
+  skey: 'demoSecretKeyDemoSecretKeyDemoSecretKey0',
+  api_host: 'api-demo.duosecurity.com',
+} as const;
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** A user whom site-a exempts from 2FA (no Duo call at all). */
+export const EXEMPT_USER = 'svc-monitor';
+
+export interface EdgeBindingOptions {
+  /**
+   * `test` (default): short Duo deadlines so hang faults end quickly (above the emulator's 2 s
+   * push timeout). `production`: the defaults (preauth 10 s, auth 65 s), for a human pressing a push.
+   */
+  deadlines?: 'test' | 'production';
+}
+
+/**
+ * site-a: failmode safe, one active and one revoked key, an exempt user, async push.
+ * site-b: failmode secure, its own key (bare string form), blocking push.
+ */
+export function testSitesConfig(options: EdgeBindingOptions = {}): SitesConfigInput {
+  const deadlines =
+    (options.deadlines ?? 'test') === 'test' ? { preauth_deadline_ms: 1_500, auth_deadline_ms: 5_000 } : {};
+  return {
+    integrations: { demo: DEMO_INTEGRATION_CONFIG },
+    sites: {
+      'site-a': {
+        integration: 'demo',
+        failmode: 'safe',
+        relay_keys: [
+          { key: RELAY_A_KEY.publicKey, name: 'relay-a1' },
+          { key: RELAY_A_REVOKED_KEY.publicKey, name: 'relay-a0', revoked: true },
+        ],
+        exempt_usernames: [EXEMPT_USER],
+        options: deadlines,
+      },
+      'site-b': {
+        integration: 'demo',
+        failmode: 'secure',
+        relay_keys: [RELAY_B_KEY.publicKey],
+        factors: ['push', 'passcode'],
+        // Blocking auth here, async polling on site-a: both Duo call paths stay covered.
+        options: { ...deadlines, push_async: false },
+      },
+    },
+  };
+}
+
+export interface EdgeSecretsAndVars {
+  DUO_API_BASE_URL: string;
+  SITES_CONFIG: string;
+  EDGE_SIGNING_KEY: string;
+  ADMIN_TOKEN: string;
+}
+
+/** Worker bindings for tests, the e2e harness and the local stack. */
+export function edgeTestBindings(duoBaseUrl: string, options: EdgeBindingOptions = {}): EdgeSecretsAndVars {
+  return {
+    DUO_API_BASE_URL: duoBaseUrl,
+    SITES_CONFIG: JSON.stringify(testSitesConfig(options)),
+    EDGE_SIGNING_KEY: EDGE_KEY.privateKeyPem,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+  };
 }

@@ -1,0 +1,32 @@
+import { Hono } from 'hono';
+import { signDecisions } from './middleware/decision-signature.ts';
+import { type EdgeContextOptions, edgeContext } from './middleware/edge-context.ts';
+import { notFound, onError } from './middleware/errors.ts';
+import { relayAuth } from './middleware/relay-auth.ts';
+import { authRoute } from './routes/auth.ts';
+import type { RelayEnv } from './routes/env.ts';
+import { healthRoute } from './routes/health.ts';
+import { preauthRoute } from './routes/preauth.ts';
+import { siteRoute } from './routes/site.ts';
+
+export type AppOptions = EdgeContextOptions;
+
+/** Paths a relay calls: each is authenticated, and each 2xx answer is signed. */
+export const RELAY_PATHS = ['/v1/preauth', '/v1/auth', '/v1/site'] as const;
+
+/**
+ * The edge API v1. The options exist for tests and the benchmark (an in-process Duo, a decision
+ * recorder, a clock); production uses the defaults.
+ */
+export function createApp(options: AppOptions = {}) {
+  const app = new Hono<RelayEnv>();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use('/v1/*', edgeContext(options));
+  const auth = relayAuth(options.now ? { now: options.now } : {});
+  const sign = signDecisions();
+  for (const path of RELAY_PATHS) app.use(path, auth, sign);
+  return app.route('/', healthRoute()).route('/', preauthRoute).route('/', authRoute).route('/', siteRoute);
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,10 @@
+import type { DuoClient } from '../duo/api.ts';
+import type { ResolvedSite } from '../sites/load.ts';
+
+/** What a decision needs; routes build it, tests and the coordination object can substitute parts. */
+export interface DecisionDeps {
+  duo: DuoClient;
+  site: ResolvedSite;
+  /** Epoch ms; deadlines are computed from it. */
+  now: () => number;
+}

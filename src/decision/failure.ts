@@ -1,0 +1,62 @@
+import type { DuoError } from '../duo/result.ts';
+import { decideOnFailure, type FailureKind, type Stage } from '../failmode/rules.ts';
+import { assertNever } from '../lib/result.ts';
+import type { ResolvedSite } from '../sites/load.ts';
+import type { AuthResponse } from '../wire/schemas.ts';
+
+/** Duo's error kinds map onto the failmode table one-to-one; a transport timeout has its own row. */
+export function failureKind(e: DuoError): FailureKind {
+  switch (e.kind) {
+    case 'transport':
+      return e.reason === 'timeout' ? 'timeout' : 'transport';
+    case 'http5xx':
+    case 'http4xx':
+    case 'not_json':
+    case 'malformed':
+      return e.kind;
+    default:
+      return assertNever(e);
+  }
+}
+
+/**
+ * Without primary auth (duo_only) the relay has proven nothing about the user, so failing open
+ * would let anyone in: only an explicit site acknowledgement allows it (Duo refuses it at config).
+ */
+export function primaryPassed(site: ResolvedSite, primary: 'passed' | 'none'): boolean {
+  return primary === 'passed' || site.options.duo_only_failopen_acknowledged;
+}
+
+/** The failmode answer for a Duo error; the same shape fits preauth's allow/deny arms. */
+export function failmodeAnswer(
+  site: ResolvedSite,
+  stage: Stage,
+  primary: 'passed' | 'none',
+  e: DuoError,
+): AuthResponse & { source: 'failmode-edge' } {
+  const failure = failureKind(e);
+  const d = decideOnFailure({ failmode: site.failmode, stage, failure, primaryPassed: primaryPassed(site, primary) });
+  return {
+    result: d.result,
+    message: d.message,
+    source: 'failmode-edge',
+    failmode: { failmode: site.failmode, stage, failure },
+  };
+}
+
+/** For logs: what went wrong, without anything Duo echoed back that could carry user data. */
+export function describeDuoError(e: DuoError): string {
+  switch (e.kind) {
+    case 'transport':
+      return `transport:${e.reason}`;
+    case 'http5xx':
+    case 'http4xx':
+      return `${e.kind}:${e.status}${e.code !== undefined ? `:${e.code}` : ''}`;
+    case 'not_json':
+      return `not_json:${e.status}`;
+    case 'malformed':
+      return `malformed:${e.detail}`;
+    default:
+      return assertNever(e);
+  }
+}

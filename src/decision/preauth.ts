@@ -1,0 +1,53 @@
+import type { DuoPreauth } from '../duo/api.ts';
+import type { DuoError } from '../duo/result.ts';
+import { REPLY } from '../failmode/messages.ts';
+import { assertNever } from '../lib/result.ts';
+import type { PreauthRequest, PreauthResponse } from '../wire/schemas.ts';
+import type { DecisionDeps } from './deps.ts';
+import { failmodeAnswer } from './failure.ts';
+
+export interface PreauthDecision {
+  response: PreauthResponse;
+  /** Set when Duo failed and the failmode decided; for logs and the audit reason. */
+  duoError?: DuoError;
+}
+
+/** Preauth: exempt users skip Duo; otherwise Duo's answer, or the site failmode when Duo fails. */
+export async function decidePreauth(deps: DecisionDeps, req: PreauthRequest): Promise<PreauthDecision> {
+  const { site, duo } = deps;
+  if (site.exemptUsernames.has(req.username)) {
+    return { response: { result: 'allow', message: REPLY.exempt, source: 'exempt' } };
+  }
+  const r = await duo.preauth(
+    { username: req.username, ...(req.client_ip ? { ipaddr: req.client_ip } : {}) },
+    { deadline: deps.now() + site.options.preauth_deadline_ms },
+  );
+  if (!r.ok) return { response: failmodeAnswer(site, 'preauth', req.primary, r.error), duoError: r.error };
+  return { response: fromDuo(r.value) };
+}
+
+function fromDuo(p: DuoPreauth): PreauthResponse {
+  switch (p.result) {
+    case 'auth':
+      return {
+        result: 'auth',
+        message: p.status_msg,
+        source: 'duo',
+        devices: p.devices,
+        ...(p.prompt !== undefined ? { prompt: p.prompt } : {}),
+        factors: p.factors ?? {},
+      };
+    case 'allow':
+    case 'deny':
+      return { result: p.result, message: p.status_msg, source: 'duo' };
+    case 'enroll':
+      return {
+        result: 'enroll',
+        message: p.status_msg,
+        source: 'duo',
+        ...(p.enroll_portal_url !== undefined ? { enroll_portal_url: p.enroll_portal_url } : {}),
+      };
+    default:
+      return assertNever(p);
+  }
+}

@@ -1,0 +1,108 @@
+import type { MiddlewareHandler } from 'hono';
+import { type DecisionRecorder, noopRecorder } from '../decision/audit-hook.ts';
+import type { DuoClient, DuoIntegration } from '../duo/api.ts';
+import { createDuoClient } from '../duo/client.ts';
+import { envSchema } from '../env.ts';
+import { loadSites, type ResolvedSite, type Sites } from '../sites/load.ts';
+import { importPrivateKeyPem, type Key } from '../wire/ed25519.ts';
+import { errorResponse } from './errors.ts';
+import { logEvent } from './log.ts';
+
+/** The validated configuration and the services built from it. */
+export interface EdgeServices {
+  sites: Sites;
+  signingKey: Key;
+  /** Base URL Duo calls go to; null for real Duo (https://<api_host>). */
+  duoBaseUrl: string | null;
+  duoFor(integrationName: string, integration: DuoIntegration): DuoClient;
+  duo(site: ResolvedSite): DuoClient;
+  recorder: DecisionRecorder;
+  /** Epoch ms. */
+  now(): number;
+}
+
+export type EdgeContextVariables = { edge: EdgeServices };
+
+export interface EdgeContextOptions {
+  /** Builds a Duo client; tests and the benchmark substitute an in-process Duo. */
+  createDuo?: (integration: DuoIntegration, baseUrl: string | null) => DuoClient;
+  /** The decision recorder for these bindings (the audit log writes to the env's D1). */
+  recorder?: (env: Env) => DecisionRecorder;
+  now?: () => number;
+}
+
+/**
+ * Validates the Worker env and SITES_CONFIG (once per isolate per value) and builds the services.
+ * Null when anything is invalid; the log names where, never what. Usable outside a request (the
+ * coordination object builds the same services from its own env).
+ */
+export function edgeServicesFactory(options: EdgeContextOptions = {}) {
+  const createDuo =
+    options.createDuo ?? ((integration, baseUrl) => createDuoClient(integration, baseUrl ? { baseUrl } : {}));
+  const recorderFor = options.recorder ?? (() => noopRecorder);
+  const now = options.now ?? Date.now;
+  let cache: { strings: readonly string[]; services: Omit<EdgeServices, 'recorder'> } | undefined;
+
+  async function resolve(bindings: Env): Promise<Omit<EdgeServices, 'recorder'> | null> {
+    const parsedEnv = envSchema.safeParse(bindings);
+    if (!parsedEnv.success) {
+      logEvent('error', 'env_invalid', { path: parsedEnv.error.issues[0]?.path.join('.') });
+      return null;
+    }
+    const env = parsedEnv.data;
+    const sites = loadSites(env.SITES_CONFIG);
+    if (!sites.ok) {
+      logEvent('error', 'sites_config_invalid', sites.error);
+      return null;
+    }
+    const signingKey = await importPrivateKeyPem(env.EDGE_SIGNING_KEY);
+    if (!signingKey) {
+      logEvent('error', 'env_invalid', { path: 'EDGE_SIGNING_KEY' });
+      return null;
+    }
+    const duoBaseUrl = env.DUO_API_BASE_URL;
+    // One client per integration for the life of this config, so its learned Duo clock offset
+    // survives across requests; a new config (new values) starts new clients.
+    const clients = new WeakMap<DuoIntegration, DuoClient>();
+    const duoFor = (_name: string, integration: DuoIntegration) => {
+      let client = clients.get(integration);
+      if (!client) {
+        client = createDuo(integration, duoBaseUrl);
+        clients.set(integration, client);
+      }
+      return client;
+    };
+    return {
+      sites: sites.value,
+      signingKey,
+      duoBaseUrl,
+      duoFor,
+      duo: (site) => duoFor(site.integrationName, site.integration),
+      now,
+    };
+  }
+
+  return async function edgeServices(bindings: Env): Promise<EdgeServices | null> {
+    // Validated once per isolate per configuration: the request path only compares strings.
+    const strings = [bindings.SITES_CONFIG, bindings.EDGE_SIGNING_KEY, bindings.ADMIN_TOKEN, bindings.DUO_API_BASE_URL];
+    if (!cache || cache.strings.some((v, i) => v !== strings[i])) {
+      const services = await resolve(bindings);
+      if (!services) return null;
+      cache = { strings, services };
+    }
+    return { ...cache.services, recorder: recorderFor(bindings) };
+  };
+}
+
+/** Sets c.var.edge, or answers a generic 500 when the configuration is invalid. */
+export const edgeContext = (
+  options: EdgeContextOptions = {},
+): MiddlewareHandler<{ Bindings: Env; Variables: EdgeContextVariables }> => {
+  const services = edgeServicesFactory(options);
+  return async function edgeContext(c, next) {
+    const edge = await services(c.env);
+    if (!edge) return errorResponse('internal');
+    c.set('edge', edge);
+    await next();
+  };
+};

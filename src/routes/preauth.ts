@@ -1,0 +1,18 @@
+import { Hono } from 'hono';
+import { preauthRecord } from '../decision/audit-hook.ts';
+import { decidePreauth } from '../decision/preauth.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { preauthRequestSchema } from '../wire/schemas.ts';
+import type { RelayEnv } from './env.ts';
+import { record } from './record.ts';
+
+export const preauthRoute = new Hono<RelayEnv>().post('/v1/preauth', jsonBody(preauthRequestSchema), async (c) => {
+  const { edge, site } = c.var;
+  const req = c.req.valid('json');
+  const startedAt = edge.now();
+  const decision = await decidePreauth({ duo: edge.duo(site), site, now: edge.now }, req);
+  await record(c, 'preauth', decision.duoError, (meta) =>
+    preauthRecord({ ...meta, startedAt }, req, decision.response),
+  );
+  return c.json(decision.response);
+});

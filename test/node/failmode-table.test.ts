@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { REPLY } from '../../src/failmode/messages.ts';
+import { decideOnFailure, type FailureKind, isFailOpenEligible, type Stage } from '../../src/failmode/rules.ts';
+
+/**
+ * The failmode table of design.md, row by row, for both failmodes and both stages, with and
+ * without primary auth. Each cell is written out, not computed, so the table is the oracle.
+ */
+
+type Cell = readonly ['allow' | 'deny', string];
+const OPEN: Cell = ['allow', REPLY.failSafeAllowed];
+const PRE_CLOSED: Cell = ['deny', REPLY.failSecureDenied];
+const AUTH_CLOSED: Cell = ['deny', REPLY.authFailure];
+const AUTH_TIMEOUT: Cell = ['deny', REPLY.authTimeout];
+
+// [stage, failure, eligible, safe, secure] with primary auth passed
+const TABLE: ReadonlyArray<readonly [Stage, FailureKind, boolean, Cell, Cell]> = [
+  // preauth: network error, timeout, edge unreachable -> eligible
+  ['preauth', 'transport', true, OPEN, PRE_CLOSED],
+  ['preauth', 'timeout', true, OPEN, PRE_CLOSED],
+  // any: Duo HTTP 5xx -> eligible
+  ['preauth', 'http5xx', true, OPEN, PRE_CLOSED],
+  ['auth', 'http5xx', true, OPEN, AUTH_CLOSED],
+  // any: JSON valid but fields missing/invalid -> eligible
+  ['preauth', 'malformed', true, OPEN, PRE_CLOSED],
+  ['auth', 'malformed', true, OPEN, AUTH_CLOSED],
+  // any: Duo 4xx / stat FAIL with 4xx -> not eligible
+  ['preauth', 'http4xx', false, PRE_CLOSED, PRE_CLOSED],
+  ['auth', 'http4xx', false, AUTH_CLOSED, AUTH_CLOSED],
+  // any: HTTP 200 but body not JSON -> not eligible
+  ['preauth', 'not_json', false, PRE_CLOSED, PRE_CLOSED],
+  ['auth', 'not_json', false, AUTH_CLOSED, AUTH_CLOSED],
+  // auth: network error / timeout after preauth succeeded -> not eligible
+  ['auth', 'transport', false, AUTH_CLOSED, AUTH_CLOSED],
+  ['auth', 'timeout', false, AUTH_TIMEOUT, AUTH_TIMEOUT],
+];
+
+describe('failmode table', () => {
+  it('covers every failure kind at both stages', () => {
+    const kinds: FailureKind[] = ['transport', 'timeout', 'http5xx', 'malformed', 'http4xx', 'not_json'];
+    for (const stage of ['preauth', 'auth'] as const) {
+      for (const kind of kinds) expect(TABLE.some(([s, k]) => s === stage && k === kind)).toBe(true);
+    }
+  });
+
+  it.each(
+    TABLE.flatMap(([stage, failure, eligible, safe, secure]) =>
+      (['safe', 'secure'] as const).flatMap((failmode) =>
+        [true, false].map((primaryPassed) => {
+          const cell = failmode === 'safe' ? safe : secure;
+          // Without primary auth fail-open is refused: an open cell becomes the closed one.
+          const closed = stage === 'preauth' ? PRE_CLOSED : failure === 'timeout' ? AUTH_TIMEOUT : AUTH_CLOSED;
+          const expected = !primaryPassed && cell[0] === 'allow' ? closed : cell;
+          return { stage, failure, failmode, primaryPassed, eligible, expected };
+        }),
+      ),
+    ),
+  )(
+    '$stage $failure, $failmode, primary passed $primaryPassed',
+    ({ stage, failure, failmode, primaryPassed, eligible, expected }) => {
+      expect(isFailOpenEligible(stage, failure)).toBe(eligible);
+      expect(decideOnFailure({ failmode, stage, failure, primaryPassed })).toEqual({
+        result: expected[0],
+        message: expected[1],
+        eligible,
+      });
+    },
+  );
+});
