@@ -1,7 +1,11 @@
 import { createApp } from './app.ts';
+import { runRetention } from './audit/retention.ts';
 
 export { UserGate } from './coordination/user-gate.ts';
 
 const app = createApp();
 
-export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
+export default {
+  fetch: app.fetch,
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runRetention(env, Date.now())),
+} satisfies ExportedHandler<Env>;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
+import { gateAuth } from '../coordination/gate-auth.ts';
 import { authRecord } from '../decision/audit-hook.ts';
-import { decideAuth } from '../decision/auth.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { authRequestSchema } from '../wire/schemas.ts';
 import type { RelayEnv } from './env.ts';
@@ -10,7 +10,8 @@ export const authRoute = new Hono<RelayEnv>().post('/v1/auth', jsonBody(authRequ
   const { edge, site } = c.var;
   const req = c.req.valid('json');
   const startedAt = edge.now();
-  const decision = await decideAuth({ duo: edge.duo(site), site, now: edge.now }, req);
+  // Through the user's Durable Object: joins an identical in-flight login, enforces the push limits.
+  const decision = await gateAuth(c.env.USER_GATE, site.id, req, site.limits);
   await record(c, 'auth', decision.duoError, (meta) => authRecord({ ...meta, startedAt }, req, decision.response));
   return c.json(decision.response);
 });

@@ -1,5 +1,5 @@
 import type { SitesConfigInput } from '../../src/sites/schema.ts';
-import { EDGE_KEY, RELAY_A_KEY, RELAY_A_REVOKED_KEY, RELAY_B_KEY } from './keys.ts';
+import { EDGE_KEY, RELAY_A_KEY, RELAY_A_REVOKED_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
 
 /** The demo Duo integration (design.md "Local stack contract"); the emulator knows it. */
 export const DEMO_INTEGRATION_CONFIG = {
@@ -21,9 +21,16 @@ export interface EdgeBindingOptions {
   deadlines?: 'test' | 'production';
 }
 
+/** Limits high enough that suites exercising Duo paths never trip them; site-c tests them. */
+const UNLIMITED = { push_per_window: 10_000, passcode_failures_per_window: 10_000, window_seconds: 600 };
+
+/** site-c's tight limits, for the push-fatigue tests through the real route. */
+export const SITE_C_LIMITS = { push_per_window: 2, passcode_failures_per_window: 2, window_seconds: 600 };
+
 /**
  * site-a: failmode safe, one active and one revoked key, an exempt user, async push.
  * site-b: failmode secure, its own key (bare string form), blocking push.
+ * site-c: failmode secure, tight push/passcode limits.
  */
 export function testSitesConfig(options: EdgeBindingOptions = {}): SitesConfigInput {
   const deadlines =
@@ -39,6 +46,7 @@ export function testSitesConfig(options: EdgeBindingOptions = {}): SitesConfigIn
           { key: RELAY_A_REVOKED_KEY.publicKey, name: 'relay-a0', revoked: true },
         ],
         exempt_usernames: [EXEMPT_USER],
+        limits: UNLIMITED,
         options: deadlines,
       },
       'site-b': {
@@ -46,8 +54,16 @@ export function testSitesConfig(options: EdgeBindingOptions = {}): SitesConfigIn
         failmode: 'secure',
         relay_keys: [RELAY_B_KEY.publicKey],
         factors: ['push', 'passcode'],
+        limits: UNLIMITED,
         // Blocking auth here, async polling on site-a: both Duo call paths stay covered.
         options: { ...deadlines, push_async: false },
+      },
+      'site-c': {
+        integration: 'demo',
+        failmode: 'secure',
+        relay_keys: [RELAY_C_KEY.publicKey],
+        limits: SITE_C_LIMITS,
+        options: deadlines,
       },
     },
   };

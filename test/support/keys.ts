@@ -36,6 +36,13 @@ export const RELAY_B_KEY: TestKeyPair = {
   publicKey: 'lZYMH5t2MHt5H1IBZRw2L89LYl_G2TXqdY1BWZ90fTw',
 };
 
+/** The relay key of site-c (tight push limits). */
+export const RELAY_C_KEY: TestKeyPair = {
+  privateKeyPem:
+    '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINkw1tnBE/jygi9tBKeelazYarYY7TVbRCAv7KpScEju\n-----END PRIVATE KEY-----\n',
+  publicKey: 'PDWFD8I22UWQqbYLCZ_F-OxTCH-8dPmCxCgh5sy_w6E',
+};
+
 /** Listed for no site. */
 export const STRANGER_KEY: TestKeyPair = {
   privateKeyPem:
