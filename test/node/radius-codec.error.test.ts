@@ -10,6 +10,7 @@ import {
   unhidePassword,
   vendorSpecific,
 } from '../../local-relay/src/radius/index.ts';
+import { decodeText, decodeTextStrict } from '../../local-relay/src/radius/values.ts';
 
 const header = (length: number, extra: number[] = []) => {
   const b = new Uint8Array(Math.max(20, 20 + extra.length));
@@ -143,5 +144,13 @@ describe('MPPE and VSA bounds', () => {
       ok: false,
       error: { reason: 'value_too_long' },
     });
+  });
+});
+
+describe('text decoding keeps distinct bytes distinct', () => {
+  it('does not strip a leading UTF-8 byte-order mark from User-Name or passwords', () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, 0x61]);
+    expect(decodeTextStrict(bom)).toBe('\ufeffa');
+    expect(decodeText(bom)).toBe('\ufeffa');
   });
 });

@@ -4,8 +4,10 @@ import type { RadiusAttribute } from './packet.ts';
 /** Value codecs for the attribute data types of RFC 2865 §5 (text, integer, address). */
 
 const utf8 = new TextEncoder();
-const lenient = new TextDecoder('utf-8');
-const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+// ignoreBOM keeps a leading U+FEFF as a character: stripping it would let two different byte
+// strings (with and without a BOM) become the same User-Name or password (found by the fuzzer).
+const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function textAttribute(type: number, text: string): RadiusAttribute {
   return { type, value: utf8.encode(text) };
