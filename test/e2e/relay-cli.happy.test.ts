@@ -109,6 +109,8 @@ public_key = "${EDGE_KEY.publicKey}"
 preauth_timeout_ms = 1000
 [log]
 level = "info"
+[management]
+listen = "127.0.0.1:0"
 [primary]
 type = "users_file"
 path = "users.txt"

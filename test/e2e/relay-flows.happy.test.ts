@@ -57,6 +57,9 @@ preauth_timeout_ms = 3000
 auth_timeout_ms = 15000
 probe_interval_ms = 500
 
+[management]
+listen = "127.0.0.1:0"
+
 [primary]
 type = "users_file"
 path = "users.txt"

@@ -72,6 +72,39 @@ describe('config: valid file', () => {
     });
     expect(warnings).toEqual(['server[0].client[0].secret is shorter than 16 bytes: use a long random secret']);
     expect(warnings.join()).not.toContain('short,');
+    expect(config.management).toEqual({ enabled: true, listen: '127.0.0.1:9812', allow_remote: false });
+    expect(config.journal).toEqual({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000 });
+    expect(config.edge.heartbeat_interval_ms).toBe(30_000);
+  });
+
+  it('factors left out of an auto section stay unset (the site policy decides)', async () => {
+    const { config } = await loadConfig(await write(VALID.replace('factors = "auto,passcode"', '')), {
+      VPN_SECRET: 'a-long-enough-secret',
+    });
+    const server = config.server[0]!;
+    expect(server.mode === 'auto' && server.factors).toBeUndefined();
+  });
+
+  it('an upstream RADIUS primary: secret from a file, defaults, pass-through names resolved', async () => {
+    const file = await write(
+      VALID.replace(
+        'type = "users_file"\npath = "users.txt"',
+        'type = "radius"\nhosts = ["10.0.0.5", "[2001:db8::5]:1645"]\nsecret = { file = "upstream.secret" }\npass_through_attr_names = ["Class", "Filter-Id"]',
+      ),
+    );
+    await writeFile(join(file, '..', 'upstream.secret'), 'upstream-secret-from-file\n');
+    const { config } = await loadConfig(file, { VPN_SECRET: 'a-long-enough-secret' });
+    expect(config.primary?.type).toBe('radius');
+    const radius = config.primary?.type === 'radius' ? config.primary.radius : undefined;
+    expect(radius).toMatchObject({
+      hosts: ['10.0.0.5', '[2001:db8::5]:1645'],
+      secret: 'upstream-secret-from-file',
+      retries: 3,
+      retry_wait_ms: 2000,
+      require_message_authenticator: true,
+      pass_through_all: false,
+    });
+    expect(radius?.pass_through_attr_names).toHaveLength(2);
   });
 });
 
@@ -100,11 +133,31 @@ describe('config errors name the file, the key and the problem', () => {
       /cannot read/,
     ],
     [
-      'radius primary',
-      VALID.replace('type = "users_file"\npath = "users.txt"', 'type = "radius"'),
-      'primary.type',
-      /not yet supported/,
+      'radius primary without a secret',
+      VALID.replace('type = "users_file"\npath = "users.txt"', 'type = "radius"\nhosts = ["10.0.0.5"]'),
+      'primary.secret',
+      /./,
     ],
+    [
+      'radius primary with an unset secret env',
+      VALID.replace(
+        'type = "users_file"\npath = "users.txt"',
+        'type = "radius"\nhosts = ["10.0.0.5"]\nsecret = { env = "NOPE_SECRET" }',
+      ),
+      'primary.secret',
+      /NOPE_SECRET is not set/,
+    ],
+    [
+      'radius primary with a bad host and pass-through name',
+      VALID.replace(
+        'type = "users_file"\npath = "users.txt"',
+        'type = "radius"\nhosts = ["a b"]\nsecret = "s3cret-s3cret"\npass_through_attr_names = ["No-Such-Attr"]',
+      ),
+      'primary.hosts[0]',
+      /host/,
+    ],
+    ['management on a bad address', `${VALID}\n[management]\nlisten = "nowhere"\n`, 'management.listen', /ip:port/],
+    ['journal too small', `${VALID}\n[journal]\nmax_bytes = 10\n`, 'journal.max_bytes', /./],
     [
       'ldap primary missing keys',
       VALID.replace('type = "users_file"\npath = "users.txt"', 'type = "ldap"\nhosts = ["dc1"]'),
@@ -115,7 +168,7 @@ describe('config errors name the file, the key and the problem', () => {
       'no primary for auto',
       VALID.replace('type = "users_file"\npath = "users.txt"', 'type = "none"'),
       'primary.type',
-      /need a primary/,
+      /need a primary \(users_file, ldap or radius\)/,
     ],
     [
       'duo_only with failmode safe, unacknowledged',

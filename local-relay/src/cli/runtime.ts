@@ -10,13 +10,21 @@ import { createEdgeClient, type EdgeClient, type EdgeClientOptions } from '../ed
 import { startHealthProbe } from '../edge/health-probe.ts';
 import { loadEdgePublicKey, loadIdentity } from '../edge/identity.ts';
 import { createSitePolicyStore, type SitePolicyStore } from '../edge/site-policy.ts';
-import { ChallengeStore, createFlow, type DecisionHook, type FlowDeps } from '../flow/index.ts';
+import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
+import { authEventFields } from '../ops/auth-event.ts';
+import type { ManagementServer } from '../ops/management-server.ts';
+import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
+import { startHeartbeat } from '../runtime/heartbeat.ts';
+import { type JournalSync, startJournalSync } from '../runtime/journal-sync.ts';
+import { startManagement } from '../runtime/management.ts';
+import { policyView } from '../runtime/policy-view.ts';
 import { type BoundAddress, createRadiusServer, type ListenerSpec, type RadiusServer } from '../server/index.ts';
 
 /**
- * Wires one running relay: config → primary → flows → edge client → RADIUS server. Used by
- * `duo-relay start` and by tests that want the real thing in-process.
+ * Wires one running relay: config → primary → flows → edge client → RADIUS server, plus the ops
+ * around them (auth-event log, metrics and the management port, offline journal, heartbeat). Used
+ * by `duo-relay start` and by tests that want the real thing in-process.
  */
 export interface RelayRuntime {
   addresses: BoundAddress[];
@@ -24,6 +32,12 @@ export interface RelayRuntime {
   edge: EdgeClient;
   breaker: CircuitBreaker;
   policy: SitePolicyStore;
+  metrics: RelayMetrics;
+  /** Base URL of the management port (`/metrics`, `/healthz`, `/readyz`); undefined when disabled. */
+  managementUrl: string | undefined;
+  journal: JournalSync;
+  /** One heartbeat now (tests, and right after start); true when the edge took it. */
+  heartbeat(): Promise<boolean>;
   /** Re-reads the config file; on any error keeps the running config and says why. */
   reload(): Promise<{ ok: true } | { ok: false; error: string }>;
   stop(graceMs?: number): Promise<void>;
@@ -31,7 +45,7 @@ export interface RelayRuntime {
 
 export interface RuntimeOptions {
   logger: Logger;
-  /** Seam for the auth-event log, metrics (issue 6) and the offline journal (issue 5). */
+  /** Extra decision hook (tests); the auth-event log, metrics and journal are wired in already. */
   onDecision?: DecisionHook;
   fetch?: EdgeClientOptions['fetch'];
   onEdgeCall?: EdgeClientOptions['onCall'];
@@ -58,13 +72,18 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     ]);
   }
 
+  let onEdgeBack = () => {};
   const breaker = new CircuitBreaker({
     threshold: config.edge.breaker_threshold,
-    onChange: (state) =>
-      state === 'open'
-        ? log.warn('edge unreachable: circuit breaker open, local failmode applies')
-        : log.info('circuit breaker closed'),
+    onChange: (state) => {
+      if (state === 'open') log.warn('edge unreachable: circuit breaker open, local failmode applies');
+      else {
+        log.info('circuit breaker closed');
+        onEdgeBack();
+      }
+    },
   });
+  let metrics: RelayMetrics | undefined;
   const edge = createEdgeClient({
     urls: config.edge.urls,
     identity,
@@ -74,7 +93,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     breaker,
     logger: log,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    ...(opts.onEdgeCall ? { onCall: opts.onEdgeCall } : {}),
+    onCall: (stage, outcome, seconds) => {
+      metrics?.observeEdgeRequest(stage, outcome, seconds);
+      opts.onEdgeCall?.(stage, outcome, seconds);
+    },
   });
   const policy = createSitePolicyStore({
     site: config.relay.site,
@@ -86,31 +108,108 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   });
   await policy.load();
 
+  const journal = await startJournalSync({
+    stateDir: config.relay.state_dir,
+    maxBytes: config.journal.max_bytes,
+    intervalMs: config.journal.upload_interval_ms,
+    edge,
+    logger: log,
+  });
+  onEdgeBack = () => void journal.upload();
+
   let current = config;
-  let primary = await createPrimary(config.primary, { logger: log });
+  let primary: Primary | undefined;
+  let server: RadiusServer | undefined;
+  let management: ManagementServer | undefined;
+  let bound = false;
+  const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
+  try {
+    primary = await createPrimary(config.primary, { logger: log });
+    metrics = createRelayMetrics({
+      serverCounters: () => server?.counters() ?? {},
+      inFlight: () => server?.inFlight() ?? 0,
+      breakerState: () => breaker.state,
+      journalDepth: () => journal.journal.depth(),
+      journalDropped: () => journal.journal.dropped(),
+    });
+    management = await startManagement(config, file, metrics, () =>
+      bound ? { ready: true } : { ready: false, reason: 'udp sockets not bound' },
+    );
+  } catch (error) {
+    await primary?.close?.();
+    await journal.close();
+    throw error;
+  }
+  const relayMetrics = metrics;
+
   const challenges = new ChallengeStore();
-  const depsFor = (p: Primary): FlowDeps => ({
+  const view = policyView(policy);
+  /** One auth_event line, metrics and (when the edge never saw it) the journal, per decision. */
+  const decisionHook =
+    (serverSection: string): DecisionHook =>
+    (d: FlowDecision) => {
+      log.info(authEventFields({ ...d, serverSection }));
+      relayMetrics.observeDecision(d);
+      decisionCounts[`decisions_${d.result}`]++;
+      const extra = opts.onDecision?.(d);
+      const journalled = journal.record(d);
+      return extra instanceof Promise || journalled ? Promise.all([extra, journalled]) : undefined;
+    };
+  const depsFor = (p: Primary, serverSection: string): FlowDeps => ({
     primary: p,
     edge,
-    policy,
+    policy: view,
     challenges,
     logger: log.child({ component: 'flow' }),
-    ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
+    onDecision: decisionHook(serverSection),
   });
 
-  const server = createRadiusServer({ listeners: listenersOf(config, depsFor(primary)), logger: log });
-  const addresses = await server.start();
+  const radius = createRadiusServer({ listeners: listenersOf(config, (s) => depsFor(primary!, s)), logger: log });
+  server = radius;
+  let addresses: BoundAddress[];
+  try {
+    addresses = await radius.start();
+  } catch (error) {
+    await management?.close();
+    await primary.close?.();
+    await journal.close();
+    throw error;
+  }
+  bound = true;
   const probe = startHealthProbe({ breaker, client: edge, intervalMs: config.edge.probe_interval_ms, logger: log });
+  const heartbeat = startHeartbeat({
+    edge,
+    intervalMs: config.edge.heartbeat_interval_ms,
+    breakerState: () => breaker.state,
+    counters: () => ({
+      ...radius.counters(),
+      ...decisionCounts,
+      journal_depth: journal.journal.depth(),
+      journal_dropped: journal.journal.dropped(),
+    }),
+    logger: log,
+  });
   policy.start();
-  void policy.refresh();
-  log.info({ site: config.relay.site, publicKey: identity.publicKey, addresses }, 'duo-relay started');
+  // The policy first (it says whether this key is still welcome), then what waited for the edge.
+  void policy.refresh().then(() => {
+    journal.start();
+    void heartbeat.beat();
+  });
+  log.info(
+    { site: config.relay.site, publicKey: identity.publicKey, addresses, management: management?.url },
+    'duo-relay started',
+  );
 
   return {
     addresses,
-    server,
+    server: radius,
     edge,
     breaker,
     policy,
+    metrics: relayMetrics,
+    managementUrl: management?.url,
+    journal,
+    heartbeat: () => heartbeat.beat(),
 
     async reload() {
       let next: RelayConfig;
@@ -126,10 +225,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
         return { ok: false, error: message };
       }
       for (const key of restartOnly(current, next)) log.warn({ key }, 'changed setting needs a restart to apply');
-      const old = primary;
+      const old = primary!;
       primary = nextPrimary;
       current = next;
-      server.reload(listenersOf(next, depsFor(nextPrimary)));
+      radius.reload(listenersOf(next, (s) => depsFor(nextPrimary, s)));
       // Logins already past the swap still hold the old primary: close it once they had time to end.
       if (old.close) setTimeout(() => void old.close?.(), next.relay.shutdown_grace_ms).unref();
       log.info('configuration reloaded');
@@ -137,19 +236,37 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     },
 
     async stop(graceMs = current.relay.shutdown_grace_ms) {
+      bound = false;
+      heartbeat.stop();
       probe.stop();
       policy.stop();
-      await server.stop(graceMs);
-      await primary.close?.();
+      // In-flight logins finish (and their journal writes settle) before the journal closes.
+      await radius.stop(graceMs);
+      await journal.close();
+      await primary!.close?.();
+      await management?.close();
       log.info('duo-relay stopped');
     },
   };
 }
 
-function listenersOf(config: RelayConfig, deps: FlowDeps): ListenerSpec[] {
+/** `radius_server_<mode>` (Duo's section names), numbered when a mode has several sections. */
+function sectionNames(config: RelayConfig): string[] {
+  const total = new Map<string, number>();
+  for (const s of config.server) total.set(s.mode, (total.get(s.mode) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return config.server.map((s) => {
+    const n = (seen.get(s.mode) ?? 0) + 1;
+    seen.set(s.mode, n);
+    return total.get(s.mode)! > 1 ? `radius_server_${s.mode}${n}` : `radius_server_${s.mode}`;
+  });
+}
+
+function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => FlowDeps): ListenerSpec[] {
   const byAddress = new Map<string, ListenerSpec>();
-  for (const section of config.server) {
-    const flow = createFlow(flowOptionsOf(section), deps);
+  const names = sectionNames(config);
+  config.server.forEach((section, i) => {
+    const flow = createFlow(flowOptionsOf(section), depsFor(names[i]!));
     for (const { host, port } of listenAddresses(section)) {
       const key = `${host}|${port}`;
       let listener = byAddress.get(key);
@@ -168,7 +285,7 @@ function listenersOf(config: RelayConfig, deps: FlowDeps): ListenerSpec[] {
         });
       }
     }
-  }
+  });
   return [...byAddress.values()];
 }
 
@@ -182,6 +299,8 @@ function restartOnly(a: RelayConfig, b: RelayConfig): string[] {
   if (!same(a.relay.failmode, b.relay.failmode)) out.push('relay.failmode');
   if (!same(a.edge, b.edge)) out.push('edge');
   if (!same(a.log, b.log)) out.push('log');
+  if (!same(a.management, b.management)) out.push('management');
+  if (!same(a.journal, b.journal)) out.push('journal');
   const listens = (c: RelayConfig) => c.server.flatMap((s) => s.listen).sort();
   if (!same(listens(a), listens(b))) out.push('server[].listen');
   return out;

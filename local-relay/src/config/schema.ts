@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { fromBase64Url } from '../../../src/wire/encoding.ts';
 import { factorPreferenceSchema, failmodeSchema } from '../../../src/wire/schemas.ts';
 import { ldapConfigSchema } from '../primary/ldap-config.ts';
+import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';
 import { isAllowedEdgeUrl, isIpOrCidr, parseListen } from './addresses.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
 
@@ -19,7 +20,7 @@ const relaySection = z
     site: z.string().min(1),
     /** Ed25519 private key (PKCS#8 PEM), made by `duo-relay keygen`. */
     key_file: z.string().min(1),
-    /** Where the relay keeps state (last-known-good site policy, later the offline journal). */
+    /** Where the relay keeps state: last-known-good site policy, offline journal (`journal/`). */
     state_dir: z.string().min(1).default('state'),
     /** Used only until the site policy has been fetched from the edge once. */
     failmode: failmodeSchema.default('safe'),
@@ -43,6 +44,8 @@ const edgeSection = z
     /** Consecutive transport failures that open the circuit breaker. */
     breaker_threshold: z.number().int().min(1).default(3),
     probe_interval_ms: ms(5_000),
+    /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
+    heartbeat_interval_ms: ms(30_000),
   })
   .strict();
 
@@ -51,9 +54,39 @@ const logSection = z
   .strict()
   .default({ level: 'info' });
 
+/** The management HTTP port: Prometheus /metrics, /healthz, /readyz. Loopback unless asked. */
+const managementSection = z
+  .object({
+    enabled: z.boolean().default(true),
+    listen: z
+      .string()
+      .refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::1]:9812")')
+      .default('127.0.0.1:9812'),
+    /** Required to listen on a non-loopback address: metrics tell an attacker how the relay is doing. */
+    allow_remote: z.boolean().default(false),
+  })
+  .strict()
+  .default({ enabled: true, listen: '127.0.0.1:9812', allow_remote: false });
+
+/** The offline journal (under relay.state_dir): decisions the edge has not seen yet. */
+const journalSection = z
+  .object({
+    /** Cap on the journal file; past it decisions are still answered but not journalled (counted). */
+    max_bytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(64 * 1024 * 1024),
+    /** How often pending records are uploaded (also right after the edge comes back). */
+    upload_interval_ms: ms(30_000),
+  })
+  .strict()
+  .default({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000 });
+
 function primarySection(ctx: SecretContext) {
   const usersFile = z.object({ path: z.string().min(1) }).strict();
   const ldapPassword = z.object({ service_account_password: secretRef(ctx) }).passthrough();
+  const radiusSecret = z.object({ secret: secretRef(ctx) }).passthrough();
   return z
     .object({ type: z.enum(['users_file', 'ldap', 'radius', 'none']) })
     .passthrough()
@@ -72,13 +105,16 @@ function primarySection(ctx: SecretContext) {
           if (withPassword === z.NEVER) return z.NEVER;
           return { type, ldap: forward(ldapConfigSchema.safeParse(withPassword)) as z.output<typeof ldapConfigSchema> };
         }
-        case 'radius':
-          issue.addIssue({
-            code: 'custom',
-            path: ['type'],
-            message: 'upstream RADIUS primary ("radius") is not yet supported by this relay version',
-          });
-          return z.NEVER;
+        case 'radius': {
+          const withSecret = forward(radiusSecret.safeParse(rest)) as Record<string, unknown>;
+          if (withSecret === z.NEVER) return z.NEVER;
+          return {
+            type,
+            radius: forward(radiusUpstreamConfigSchema.safeParse(withSecret)) as z.output<
+              typeof radiusUpstreamConfigSchema
+            >,
+          };
+        }
         case 'none':
           if (Object.keys(rest).length > 0) {
             issue.addIssue({
@@ -129,7 +165,8 @@ function serverSection(ctx: SecretContext) {
       .object({
         mode: z.literal('auto'),
         ...common,
-        factors: factorList.default(['auto']),
+        /** Unset: the site policy's factors (from the edge), else `["auto"]`. */
+        factors: factorList.optional(),
         allow_concat: z.boolean().default(true),
         delimiter,
         delimited_password_length: delimitedPasswordLength,
@@ -163,6 +200,8 @@ export function relayConfigSchema(ctx: SecretContext) {
       relay: relaySection,
       edge: edgeSection,
       log: logSection,
+      management: managementSection,
+      journal: journalSection,
       primary: primarySection(ctx).optional(),
       server: z.array(serverSection(ctx)).min(1),
     })
@@ -173,7 +212,7 @@ export function relayConfigSchema(ctx: SecretContext) {
         issue.addIssue({
           code: 'custom',
           path: c.primary ? ['primary', 'type'] : ['primary'],
-          message: 'modes auto, challenge and concat need a primary (users_file or ldap)',
+          message: 'modes auto, challenge and concat need a primary (users_file, ldap or radius)',
         });
       }
       const seen = new Map<string, string>();

@@ -1,6 +1,12 @@
 import { TextDecoder } from 'node:util';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import {
+  type AuditRecordUpload,
+  type AuditUploadResponse,
+  auditUploadResponseSchema,
+} from '../../../src/audit/schemas.ts';
+import { type HeartbeatRequest, heartbeatResponseSchema } from '../../../src/relays/schemas.ts';
 import type { Key } from '../../../src/wire/ed25519.ts';
 import { utf8 } from '../../../src/wire/encoding.ts';
 import {
@@ -29,11 +35,22 @@ export interface EdgeApi {
 
 export interface EdgeClient extends EdgeApi {
   site(): Promise<EdgeResult<SitePolicy>>;
+  /** Offline journal records (issue 5); the caller keeps each body under the edge's 16 KiB limit. */
+  uploadAudit(records: ReadonlyArray<AuditRecordUpload>): Promise<EdgeResult<AuditUploadResponse>>;
+  heartbeat(beat: HeartbeatRequest): Promise<EdgeResult<unknown>>;
   /** Liveness only (the breaker probe): unsigned, any HTTP answer below 500 counts. */
   health(): Promise<EdgeResult<HealthResponse | null>>;
 }
 
-export type EdgeStage = 'preauth' | 'auth' | 'site' | 'health';
+export type EdgeStage = 'preauth' | 'auth' | 'site' | 'health' | 'audit' | 'heartbeat';
+
+/** A call's outcome as metrics label it: HTTP errors split, since a 4xx is a refusal (revoked key). */
+export type EdgeCallOutcome = 'ok' | 'transport' | 'http4xx' | 'http5xx' | 'bad_signature' | 'malformed';
+
+export function callOutcome(r: EdgeResult<unknown>): EdgeCallOutcome {
+  if (r.kind !== 'http') return r.kind;
+  return r.status >= 500 ? 'http5xx' : 'http4xx';
+}
 
 export interface EdgeClientOptions {
   /** Tried in order. https, or http on loopback only (enforced by the config schema). */
@@ -47,7 +64,7 @@ export interface EdgeClientOptions {
   fetch?: typeof fetch;
   now?: () => number;
   /** Metrics seam (issue 6): one call per stage call, with its final outcome kind. */
-  onCall?: (stage: EdgeStage, outcome: EdgeResult<unknown>['kind'], seconds: number) => void;
+  onCall?: (stage: EdgeStage, outcome: EdgeCallOutcome, seconds: number) => void;
 }
 
 /** Bodies are a few hundred bytes; anything much larger is not from our edge. */
@@ -108,8 +125,14 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
     const started = performance.now();
     const result = await callUrls(spec);
-    opts.onCall?.(spec.stage, result.kind, (performance.now() - started) / 1000);
-    if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');
+    opts.onCall?.(spec.stage, callOutcome(result), (performance.now() - started) / 1000);
+    if (result.kind === 'http' && (result.status === 401 || result.status === 403)) {
+      // Logins now end in Reject (a 4xx never fails open) until an operator fixes the key.
+      log.error(
+        { stage: spec.stage, status: result.status, site: opts.identity.site, publicKey: opts.identity.publicKey },
+        'the edge refused this relay: its key is revoked, removed or not configured for this site',
+      );
+    } else if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');
     return result;
   }
 
@@ -151,6 +174,24 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         method: 'GET',
         path: '/v1/site',
         schema: sitePolicySchema,
+        timeoutMs: opts.preauthTimeoutMs,
+      }),
+    uploadAudit: (records) =>
+      call({
+        stage: 'audit',
+        method: 'POST',
+        path: '/v1/audit',
+        body: { records },
+        schema: auditUploadResponseSchema,
+        timeoutMs: opts.preauthTimeoutMs,
+      }),
+    heartbeat: (beat) =>
+      call({
+        stage: 'heartbeat',
+        method: 'POST',
+        path: '/v1/heartbeat',
+        body: beat,
+        schema: heartbeatResponseSchema,
         timeoutMs: opts.preauthTimeoutMs,
       }),
     health: () => health(),

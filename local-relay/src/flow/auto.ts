@@ -10,9 +10,12 @@ import { FLOW_REPLY } from './messages.ts';
 import type { LoginFlow, LoginOutcome } from './types.ts';
 
 export interface AutoFlowOptions extends CommonFlowOptions, ConcatOptions {
-  factors: ReadonlyArray<FactorPreference>;
+  /** Unset in the config: the site policy's factors, else `auto`. */
+  factors?: ReadonlyArray<FactorPreference>;
   allowConcat: boolean;
 }
+
+const DEFAULT_FACTORS: ReadonlyArray<FactorPreference> = ['auto'];
 
 /**
  * radius_server_auto: primary, preauth, then the concat suffix or the first usable configured
@@ -22,11 +25,14 @@ export function createAutoFlow(opts: AutoFlowOptions, deps: FlowDeps): LoginFlow
   return {
     async handle(req) {
       const login = new Login(req, deps, 'auto', opts);
-      const bad = login.checkRequest();
+      const bad = login.checkRequest({ allowMsChapV2: true });
       if (bad) return bad;
       if (req.state) return answerPasscode(login);
 
-      const { outcome, factor } = await primaryWithConcat(login, req.password!, opts);
+      // MS-CHAPv2 carries no password to split: those users get the configured factor.
+      const { outcome, factor } = login.isMsChapV2()
+        ? { outcome: await login.primary(undefined), factor: undefined }
+        : await primaryWithConcat(login, req.password!, opts);
       if (outcome.kind !== 'accept') return login.primaryFailed(outcome);
       if (login.isExempt()) return login.exemptAccept(outcome.attributes);
 
@@ -39,11 +45,14 @@ export function createAutoFlow(opts: AutoFlowOptions, deps: FlowDeps): LoginFlow
         // isConcatFactor only lets through what parseFactorToken accepts.
         return login.auth(choice!, true, outcome.attributes);
       }
-      const sel = selectFactor(opts.factors, pre.auth);
+      const sel = selectFactor(opts.factors ?? deps.policy.factors?.() ?? DEFAULT_FACTORS, pre.auth);
       switch (sel.kind) {
         case 'auth':
           return login.auth(sel.choice, true, outcome.attributes);
         case 'passcode':
+          // The Accept would answer a later request, and an MS-CHAPv2 client needs this request's
+          // MS-CHAP2-Success and MPPE keys in it: no passcode challenge for MS-CHAPv2.
+          if (login.isMsChapV2()) return login.reject('preauth', 'relay', REPLY.noFactors);
           login.factor = 'passcode';
           return login.challenge(
             REPLY.enterPasscode,

@@ -20,11 +20,11 @@ export function createChallengeFlow(opts: ChallengeFlowOptions, deps: FlowDeps):
   return {
     async handle(req) {
       const login = new Login(req, deps, 'challenge', opts);
-      const bad = login.checkRequest();
+      const bad = login.checkRequest({ allowMsChapV2: true });
       if (bad) return bad;
       if (req.state) return answer(login);
 
-      const primary = await login.primary(req.password!);
+      const primary = await login.primary(req.password);
       if (primary.kind !== 'accept') return login.primaryFailed(primary);
       if (login.isExempt()) return login.exemptAccept(primary.attributes);
 

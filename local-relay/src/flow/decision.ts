@@ -32,4 +32,8 @@ export interface FlowDecision {
   latencyMs: number;
 }
 
-export type DecisionHook = (d: FlowDecision) => void;
+/**
+ * Called once per decision. A returned promise (the journal's fsync) is awaited before the reply
+ * goes to the NAS: a decision the NAS has seen is on disk, even after a kill -9.
+ */
+export type DecisionHook = (d: FlowDecision) => unknown;

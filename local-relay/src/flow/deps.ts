@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Failmode } from '../../../src/wire/schemas.ts';
+import type { FactorPreference, Failmode } from '../../../src/wire/schemas.ts';
 import type { EdgeApi } from '../edge/client.ts';
 import type { PrimaryAuthenticator } from '../primary/types.ts';
 import type { ChallengeStore } from './challenge-store.ts';
@@ -9,8 +9,15 @@ import type { DecisionHook } from './decision.ts';
 export interface FlowDeps {
   primary: PrimaryAuthenticator;
   edge: EdgeApi;
-  /** The failmode in force now (site policy from the edge, last-known-good, or config). */
-  policy: { failmode(): Failmode };
+  /**
+   * The site policy in force now (from the edge, last-known-good, or config): the failmode, plus
+   * the site's exempt users (added to the section's) and factors (used when the section sets none).
+   */
+  policy: {
+    failmode(): Failmode;
+    exemptUsernames?(): ReadonlyArray<string>;
+    factors?(): ReadonlyArray<FactorPreference> | undefined;
+  };
   challenges: ChallengeStore;
   logger: Logger;
   onDecision?: DecisionHook;

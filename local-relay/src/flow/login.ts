@@ -10,6 +10,7 @@ import type { DecisionStage, FlowDecisionSource, FlowMode } from './decision.ts'
 import type { FlowDeps } from './deps.ts';
 import { localFailmode } from './edge-failure.ts';
 import type { FactorChoice } from './factor-token.ts';
+import { carryable } from './hop-bound.ts';
 import { FLOW_REPLY, primaryErrorMessage } from './messages.ts';
 import type { LoginOutcome, LoginRequest } from './types.ts';
 
@@ -63,7 +64,8 @@ export class Login {
       ...(d.edgeFailure ? { edgeFailure: d.edgeFailure } : {}),
       latencyMs: Math.round(performance.now() - this.#started),
     } as const;
-    this.deps.logger.info({ decision }, 'login decision');
+    // The runtime logs each decision once, as an auth_event line (ops/auth-event.ts).
+    this.deps.logger.debug({ decision }, 'login decision');
     try {
       this.deps.onDecision?.(decision);
     } catch (error) {
@@ -76,29 +78,46 @@ export class Login {
     return this.finish({ code: 'reject', replyMessage }, { stage, source });
   }
 
-  /** Username and password present and decodable; else the reject to send. */
-  checkRequest(): LoginOutcome | undefined {
+  /**
+   * Username and password present and decodable; else the reject to send. `allowMsChapV2`: the
+   * mode can start a login from MS-CHAPv2 credentials instead (auto, challenge), which only an
+   * upstream RADIUS primary can check, and only on a first request (a challenge answer is typed).
+   */
+  checkRequest(opts: { allowMsChapV2?: boolean } = {}): LoginOutcome | undefined {
     if (this.req.username === '') return this.reject('request', 'relay', FLOW_REPLY.noUsername);
+    if (opts.allowMsChapV2 && this.isMsChapV2()) return undefined;
     if (this.req.password === undefined || this.req.password === '') {
       return this.reject('request', 'relay', FLOW_REPLY.badPassword);
     }
     return undefined;
   }
 
+  /** Credentials are MS-CHAPv2 for the upstream RADIUS primary: no password to split or type. */
+  isMsChapV2(): boolean {
+    return (
+      this.req.msChapV2 === true &&
+      this.req.password === undefined &&
+      this.req.state === undefined &&
+      this.deps.primary.kind === 'radius'
+    );
+  }
+
+  /** The section's exempt_usernames, plus the site policy's (union: either list exempts). */
   isExempt(): boolean {
-    return this.#exempt.includes(this.req.username);
+    const u = this.req.username;
+    return this.#exempt.includes(u) || (this.deps.policy.exemptUsernames?.().includes(u) ?? false);
   }
 
   exemptAccept(attributes?: ReadonlyArray<RawAttribute>): LoginOutcome {
     return this.finish(accept(REPLY.exempt, attributes), { stage: 'primary', source: 'exempt' });
   }
 
-  /** A throwing primary is a primary error, never an accept. */
-  async primary(password: string): Promise<PrimaryOutcome> {
+  /** A throwing primary is a primary error, never an accept. No password: MS-CHAPv2 (in `raw`). */
+  async primary(password: string | undefined): Promise<PrimaryOutcome> {
     try {
       return await this.deps.primary.authenticate({
         username: this.req.username,
-        password,
+        ...(password === undefined ? {} : { password }),
         clientIp: this.clientIp ?? this.req.nasIp,
         raw: this.req.raw,
       });
@@ -111,7 +130,11 @@ export class Login {
   primaryFailed(outcome: Exclude<PrimaryOutcome, { kind: 'accept' }>): LoginOutcome {
     if (outcome.kind === 'reject') {
       return this.finish(
-        { code: 'reject', replyMessage: FLOW_REPLY.primaryRejected },
+        {
+          code: 'reject',
+          replyMessage: FLOW_REPLY.primaryRejected,
+          ...(outcome.attributes?.length ? { attributes: outcome.attributes } : {}),
+        },
         {
           stage: 'primary',
           source: 'primary',
@@ -207,12 +230,14 @@ export class Login {
     return this.reject('challenge', 'relay', REPLY.unknownChallenge);
   }
 
+  /** What a pending challenge keeps; hop-bound attributes cannot wait for the next request. */
   entryBase(failOpenAllowed: boolean, attributes?: ReadonlyArray<RawAttribute>) {
+    const kept = carryable(attributes);
     return {
       username: this.req.username,
       nasIp: this.req.nasIp,
       failOpenAllowed,
-      ...(attributes ? { attributes } : {}),
+      ...(kept ? { attributes: kept } : {}),
     };
   }
 

@@ -11,6 +11,11 @@ export interface LoginRequest {
   /** PAP User-Password, unhidden; undefined when absent or undecodable (see passwordError). */
   password?: string;
   passwordError?: 'missing' | 'undecodable';
+  /**
+   * No User-Password, but MS-CHAP-Challenge and MS-CHAP2-Response (RFC 2548) in `raw`: only an
+   * upstream RADIUS primary can check these credentials.
+   */
+  msChapV2?: boolean;
   /** Access-Challenge State echoed by the NAS. */
   state?: Uint8Array;
   /** Source address of the NAS (the RADIUS client). */
@@ -30,7 +35,12 @@ export type LoginOutcome =
       /** Pass-through attributes from the primary's Access-Accept. */
       attributes?: ReadonlyArray<RawAttribute>;
     }
-  | { code: 'reject'; replyMessage: string }
+  | {
+      code: 'reject';
+      replyMessage: string;
+      /** From the primary's Access-Reject (MS-CHAP-Error must reach the NAS). */
+      attributes?: ReadonlyArray<RawAttribute>;
+    }
   | { code: 'challenge'; replyMessage: string; state: Uint8Array };
 
 export interface LoginFlow {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { PrimaryConfig } from '../config/schema.ts';
 import { createLdapPrimary } from './ldap.ts';
 import { createNonePrimary } from './none.ts';
+import { createRadiusUpstreamPrimary } from './radius-upstream.ts';
 import type { PrimaryAuthenticator } from './types.ts';
 import { createUsersFilePrimary } from './users-file.ts';
 
@@ -18,5 +19,7 @@ export async function createPrimary(config: PrimaryConfig | undefined, deps: { l
       return createUsersFilePrimary({ path: config.path }, deps);
     case 'ldap':
       return createLdapPrimary(config.ldap, deps);
+    case 'radius':
+      return createRadiusUpstreamPrimary(config.radius, deps);
   }
 }

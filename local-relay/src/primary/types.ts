@@ -11,7 +11,7 @@ export interface RawAttribute {
 
 export interface PrimaryRequest {
   username: string;
-  /** PAP password (already unhidden). Absent for MS-CHAPv2 requests proxied upstream. */
+  /** PAP password (already unhidden). Absent for MS-CHAPv2 requests (only `radius` takes those). */
   password?: string;
   clientIp: string;
   /** The original RADIUS request's attributes, for upstream proxying and pass-through. */
@@ -21,8 +21,11 @@ export interface PrimaryRequest {
 export type PrimaryOutcome =
   /** `attributes`: reply attributes to pass through into the final Access-Accept (upstream RADIUS). */
   | { kind: 'accept'; attributes?: ReadonlyArray<RawAttribute> }
-  /** Wrong password, unknown user, not in group. Reply-Message `Primary credentials rejected`. */
-  | { kind: 'reject'; reason: string }
+  /**
+   * Wrong password, unknown user, not in group. Reply-Message `Primary credentials rejected`.
+   * `attributes`: for the NAS's Access-Reject (MS-CHAP-Error tells an MS-CHAPv2 client why).
+   */
+  | { kind: 'reject'; reason: string; attributes?: ReadonlyArray<RawAttribute> }
   /** Directory or upstream unreachable. Reply-Message `Error performing primary authentication: <detail>`. */
   | { kind: 'error'; detail: string };
 

@@ -1,8 +1,9 @@
 import type { LoginRequest } from '../flow/types.ts';
-import { Attr } from '../radius/dictionary.ts';
+import { Attr, MICROSOFT_VENDOR_ID, MsAttr } from '../radius/dictionary.ts';
 import { type DecodedPacket, getAttribute } from '../radius/packet.ts';
 import { unhidePassword } from '../radius/password.ts';
 import { decodeText, decodeTextStrict } from '../radius/values.ts';
+import { vendorAttributes } from '../radius/vsa.ts';
 import type { RadiusRawRequest } from './types.ts';
 
 /** Maps an authenticated Access-Request onto the flow's LoginRequest (see RadiusRawRequest for `raw`). */
@@ -18,6 +19,7 @@ export function toLoginRequest(
   const raw: RadiusRawRequest = { packet, secret: client.secret, clientName: client.name };
   const req: LoginRequest = { username: userName ? decodeText(userName) : '', nasIp, raw };
   Object.assign(req, password(packet, client.secret));
+  if (req.passwordError === 'missing' && isMsChapV2(packet)) req.msChapV2 = true;
   if (state) req.state = state;
   if (nasIdentifier) req.nasIdentifier = decodeText(nasIdentifier);
   if (callingStationId) req.callingStationId = decodeText(callingStationId);
@@ -34,4 +36,10 @@ function password(
   if (!plain.ok) return { passwordError: 'undecodable' };
   const text = decodeTextStrict(plain.value);
   return text === undefined ? { passwordError: 'undecodable' } : { password: text };
+}
+
+/** MS-CHAPv2 per RFC 2548: both MS-CHAP-Challenge and MS-CHAP2-Response present. */
+function isMsChapV2(packet: DecodedPacket): boolean {
+  const types = new Set(vendorAttributes(packet.attributes, MICROSOFT_VENDOR_ID).map((v) => v.vendorType));
+  return types.has(MsAttr.MsChapChallenge) && types.has(MsAttr.MsChap2Response);
 }

@@ -8,7 +8,7 @@ import { splitTextAttributes } from '../radius/values.ts';
 /**
  * Encodes the flow's outcome as the reply to `request`: Message-Authenticator first (encodeReply),
  * Reply-Message split over several attributes when long, State for challenges, pass-through
- * attributes for accepts, then every Proxy-State of the request unchanged and in order
+ * attributes for accepts (and MS-CHAP-Error for rejects), then every Proxy-State of the request unchanged and in order
  * (RFC 2865 §5.33).
  */
 export function encodeOutcome(
@@ -26,6 +26,7 @@ export function encodeOutcome(
       break;
     case 'reject':
       code = Code.AccessReject;
+      for (const a of outcome.attributes ?? []) if (!SERVER_OWNED.has(a.type)) attributes.push(a);
       break;
     case 'challenge':
       code = Code.AccessChallenge;

@@ -1,0 +1,176 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RelayRuntime, type RuntimeOptions, startRelay } from '../../local-relay/src/cli/runtime.ts';
+import { loadConfig } from '../../local-relay/src/config/load.ts';
+import { createLogger } from '../../local-relay/src/log.ts';
+import { hashPassword } from '../../local-relay/src/primary/scrypt-hash.ts';
+import { Attr, decodePacket, decodeText, getAttribute } from '../../local-relay/src/radius/index.ts';
+import { REPLY } from '../../src/failmode/messages.ts';
+import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
+import { buildRequest, openUdpPeer } from '../support/radclient.ts';
+
+/**
+ * The ops wiring of the running relay (issue 6): one auth_event line per decision, metrics on the
+ * management port, /readyz, the journal hook; and a revoked key (edge 401) logged as an error
+ * and never failed open (issue 5).
+ */
+
+const SECRET = 'ops-test-radius-secret-0123';
+
+async function freeTcpPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+interface Started {
+  runtime: RelayRuntime;
+  logs: string[];
+  dir: string;
+}
+
+async function startWith(opts: Partial<RuntimeOptions>, edgeUrl: string): Promise<Started> {
+  const dir = await mkdtemp(join(tmpdir(), 'relay-ops-'));
+  await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
+  await writeFile(join(dir, 'users.txt'), `alice:${await hashPassword('alice-pass')}\n`);
+  await writeFile(
+    join(dir, 'relay.toml'),
+    `
+[relay]
+site = "site-a"
+key_file = "relay.key"
+failmode = "safe"
+[edge]
+urls = ["${edgeUrl}"]
+public_key = "${EDGE_KEY.publicKey}"
+preauth_timeout_ms = 1000
+[management]
+listen = "127.0.0.1:0"
+[primary]
+type = "users_file"
+path = "users.txt"
+[[server]]
+mode = "auto"
+listen = ["127.0.0.1:0"]
+[[server.client]]
+name = "loopback"
+ip = "127.0.0.1"
+secret = "${SECRET}"
+`,
+  );
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const loaded = await loadConfig(join(dir, 'relay.toml'));
+  const runtime = await startRelay(loaded, { logger: createLogger('debug', stream), ...opts });
+  return { runtime, logs, dir };
+}
+
+async function login(runtime: RelayRuntime, user: string, password: string) {
+  const peer = await openUdpPeer();
+  try {
+    peer.send(buildRequest({ secret: SECRET, username: user, password }).bytes, runtime.addresses[0]!.port);
+    const bytes = await peer.next(10_000);
+    const reply = bytes && decodePacket(bytes);
+    if (!reply?.ok) throw new Error('no reply');
+    const message = getAttribute(reply.value, Attr.ReplyMessage);
+    return { code: reply.value.code, message: message && decodeText(message) };
+  } finally {
+    await peer.close();
+  }
+}
+
+const get = async (url: string) => {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+};
+
+describe('ops wiring with the edge unreachable', () => {
+  let s: Started;
+  beforeAll(async () => {
+    s = await startWith({}, `http://127.0.0.1:${await freeTcpPort()}`);
+  });
+  afterAll(async () => {
+    await s?.runtime.stop(1000);
+    if (s) await rm(s.dir, { recursive: true, force: true });
+  });
+
+  it('is ready once the sockets are bound, and alive', async () => {
+    expect(s.runtime.managementUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await get(`${s.runtime.managementUrl}/readyz`)).toMatchObject({ status: 200 });
+    expect(await get(`${s.runtime.managementUrl}/healthz`)).toMatchObject({ status: 200 });
+  });
+
+  it('a failmode login: one auth_event line, counted in /metrics, journalled (fsynced) before the reply', async () => {
+    const r = await login(s.runtime, 'alice', 'alice-pass');
+    expect(r).toEqual({ code: 2, message: REPLY.failSafeAllowed });
+    // The journal write settled before the NAS got its reply.
+    expect(s.runtime.journal.journal.depth()).toBe(1);
+    const journal = await readFile(join(s.dir, 'state', 'journal', 'journal.jsonl'), 'utf8');
+    expect(JSON.parse(journal.trim())).toMatchObject({ username: 'alice', source: 'failmode-relay', result: 'allow' });
+
+    const events = s.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'auth_event');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      user: 'alice',
+      result: 'allow',
+      source: 'failmode-relay',
+      stage: 'preauth',
+      reason: REPLY.failSafeAllowed,
+      server_section: 'radius_server_auto',
+      level: 30,
+    });
+    expect(events[0].edge_failure).toMatch(/^transport/);
+
+    const metrics = (await get(`${s.runtime.managementUrl}/metrics`)).body;
+    expect(metrics).toContain('duo_relay_decisions_total{result="allow",source="failmode-relay"} 1');
+    expect(metrics).toContain('duo_relay_journal_depth 1');
+    expect(metrics).toMatch(
+      /duo_relay_edge_request_duration_seconds_count\{stage="preauth",outcome="transport"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/duo_relay_breaker_state [01]/);
+    expect(metrics).toContain('duo_relay_in_flight 0');
+
+    // A wrong password is a decision too (primary), never journalled: the edge is not involved.
+    expect((await login(s.runtime, 'alice', 'wrong')).message).toBe('Primary credentials rejected');
+    expect(s.runtime.journal.journal.depth()).toBe(1);
+    expect((await get(`${s.runtime.managementUrl}/metrics`)).body).toContain(
+      'duo_relay_decisions_total{result="deny",source="primary"} 1',
+    );
+    for (const line of s.logs) {
+      expect(line).not.toContain('alice-pass');
+      expect(line).not.toContain(SECRET);
+    }
+  });
+});
+
+describe('a revoked relay key', () => {
+  it('edge 401: logged as an error, counted as http4xx, and the login is rejected (never fails open)', async () => {
+    const refused: typeof fetch = async () =>
+      new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'unknown key' } }), { status: 401 });
+    const s = await startWith({ fetch: refused }, 'http://127.0.0.1:9');
+    try {
+      const r = await login(s.runtime, 'alice', 'alice-pass');
+      expect(r.code).toBe(3);
+      expect(r.message).not.toBe(REPLY.failSafeAllowed);
+      const errors = s.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 50);
+      expect(errors.some((l) => /refused this relay/.test(l.msg) && l.status === 401)).toBe(true);
+      const metrics = (await get(`${s.runtime.managementUrl}/metrics`)).body;
+      expect(metrics).toMatch(/duo_relay_edge_request_duration_seconds_count\{stage="preauth",outcome="http4xx"\} 1/);
+      expect(s.runtime.breaker.state).toBe('closed');
+    } finally {
+      await s.runtime.stop(1000);
+      await rm(s.dir, { recursive: true, force: true });
+    }
+  });
+});
