@@ -6,7 +6,7 @@ import { loadConfig } from '../../local-relay/src/config/load.ts';
 import { sitesConfigSchema } from '../../src/sites/schema.ts';
 
 // The README's configuration examples are what admins copy: they must load as written.
-const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = await readFile(join(import.meta.dirname, '../../README.md'), 'utf8');
 const blocks = (lang: string) =>
   [...readme.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
 

@@ -6,7 +6,7 @@ import type { RadiusAttribute } from './packet.ts';
 const utf8 = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF as a character: stripping it would let two different byte
 // strings (with and without a BOM) become the same User-Name or password (found by the fuzzer).
-const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+const lenient = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function textAttribute(type: number, text: string): RadiusAttribute {
