@@ -46,6 +46,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return await keygenCommand(rest, io);
       case 'hash-password':
         return await hashPasswordCommand(rest, io);
+      case 'test-auth':
+        return await testAuthCommand(rest, io);
+      case 'check':
+        return await checkCommand(rest, io);
+      case 'import-authproxy':
+        return await importAuthproxyCommand(rest, io);
       default:
         io.err(`unknown command: ${command}\n\n${USAGE.main}`);
         return EX_USAGE;
@@ -126,6 +132,84 @@ async function hashPasswordCommand(argv: string[], io: Io): Promise<number> {
     io.out(`${user}:${hash}`);
   }
   return 0;
+}
+
+async function testAuthCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(
+    argv,
+    {
+      server: { type: 'string', short: 's', default: '127.0.0.1:1812' },
+      secret: { type: 'string', default: 'demo-radius-secret' },
+      factor: { type: 'string', short: 'f' },
+      timeout: { type: 'string', short: 't', default: '75' },
+    },
+    USAGE.testAuth,
+  );
+  if (values.help) return help(io, USAGE.testAuth);
+  const [username, password, ...extra] = positionals;
+  if (!username || extra.length > 0) throw new UsageError('test-auth needs USER [PASSWORD]', USAGE.testAuth);
+  const { parseTarget } = await import('./radius-client.ts');
+  const target = parseTarget(String(values.server));
+  if (!target) throw new UsageError(`--server: expected host[:port], got ${values.server}`, USAGE.testAuth);
+  const timeout = Number(values.timeout);
+  if (!(timeout > 0)) throw new UsageError('--timeout: expected seconds > 0', USAGE.testAuth);
+  const { testAuth } = await import('./test-auth.ts');
+  const { createLineInput } = await import('./line-input.ts');
+  return testAuth(
+    {
+      username,
+      ...(password !== undefined ? { password } : {}),
+      target,
+      secret: String(values.secret),
+      ...(typeof values.factor === 'string' ? { factor: values.factor } : {}),
+      timeoutMs: timeout * 1000,
+    },
+    io,
+    createLineInput(),
+  );
+}
+
+async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(argv, { config: { type: 'string', short: 'c' } }, USAGE.check);
+  if (values.help) return help(io, USAGE.check);
+  if (typeof values.config !== 'string' || positionals.length > 0)
+    throw new UsageError('check needs --config FILE', USAGE.check);
+  const { runChecks } = await import('./check.ts');
+  const ok = await runChecks(values.config, (l) => io.out(`${l.ok ? '[ok]  ' : '[FAIL]'} ${l.name}: ${l.detail}`));
+  io.out(ok ? 'all checks passed' : 'some checks FAILED');
+  return ok ? 0 : 1;
+}
+
+async function importAuthproxyCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(
+    argv,
+    {
+      out: { type: 'string', short: 'o', default: 'relay.toml' },
+      'site-out': { type: 'string', default: 'site.json' },
+      site: { type: 'string', default: 'main' },
+      'edge-url': { type: 'string' },
+      'edge-public-key': { type: 'string' },
+      'relay-public-key': { type: 'string' },
+      force: { type: 'boolean' },
+    },
+    USAGE.importAuthproxy,
+  );
+  if (values.help) return help(io, USAGE.importAuthproxy);
+  const [input, ...extra] = positionals;
+  if (!input || extra.length > 0)
+    throw new UsageError('import-authproxy needs one authproxy.cfg', USAGE.importAuthproxy);
+  const { importAuthproxy } = await import('./import-authproxy.ts');
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return importAuthproxy(
+    { input, relayOut: String(values.out), siteOut: String(values['site-out']), force: values.force === true },
+    {
+      site: String(values.site),
+      ...(str(values['edge-url']) ? { edgeUrl: str(values['edge-url'])! } : {}),
+      ...(str(values['edge-public-key']) ? { edgePublicKey: str(values['edge-public-key'])! } : {}),
+      ...(str(values['relay-public-key']) ? { relayPublicKey: str(values['relay-public-key'])! } : {}),
+    },
+    io,
+  );
 }
 
 function help(io: Io, text: string): number {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { emulatorControl } from './control.ts';
 import { duoApi } from './duo-api.ts';
 import { duoFail, type EmulatorEnv } from './env.ts';
+import { approvalPage } from './page.ts';
 import { type EmulatorOptions, EmulatorState } from './state.ts';
 
 export interface Emulator {
@@ -15,6 +16,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   const app = new Hono<EmulatorEnv>();
   app.route('/auth/v2', duoApi(state));
   app.route('/_emulator', emulatorControl(state));
+  app.route('/', approvalPage(state));
   app.notFound((c) => duoFail(c, 404, 40401, 'Resource not found'));
   return { app, state };
 }

@@ -1,0 +1,280 @@
+import { createSocket } from 'node:dgram';
+import { BlockList, isIP } from 'node:net';
+import pino from 'pino';
+import type { Key } from '../../../src/wire/ed25519.ts';
+import type { SitePolicy } from '../../../src/wire/schemas.ts';
+import { parseListen } from '../config/addresses.ts';
+import { ConfigError } from '../config/errors.ts';
+import { type LoadedConfig, loadConfig } from '../config/load.ts';
+import type { RelayConfig } from '../config/schema.ts';
+import { CircuitBreaker } from '../edge/breaker.ts';
+import { createEdgeClient, describe } from '../edge/client.ts';
+import { loadEdgePublicKey, loadIdentity } from '../edge/identity.ts';
+import type { RelayIdentity } from '../edge/signing.ts';
+import { createPrimary } from '../primary/index.ts';
+import { Code } from '../radius/index.ts';
+import { createRadiusClient } from './radius-client.ts';
+
+/**
+ * `duo-relay check`: Duo's authproxy_connectivity_tool for this relay. One line per check,
+ * `[ok]` or `[FAIL]` with the detail an admin needs to fix it; exit 1 when anything failed.
+ * Nothing secret is printed: keys and secrets are named by file or config key, never shown.
+ */
+
+export interface CheckLine {
+  ok: boolean;
+  name: string;
+  detail: string;
+}
+
+export interface CheckOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** Per network check. */
+  timeoutMs?: number;
+}
+
+/** Duo's connectivity tool flags drift of a minute; the edge refuses signatures outside its window. */
+const MAX_SKEW_S = 60;
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+export async function runChecks(
+  configFile: string,
+  report: (line: CheckLine) => void,
+  opts: CheckOptions = {},
+): Promise<boolean> {
+  let allOk = true;
+  const emit = (ok: boolean, name: string, detail: string) => {
+    allOk &&= ok;
+    report({ ok, name, detail });
+  };
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(configFile, opts.env ?? process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const p of error.problems) emit(false, 'config', `${error.file}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    return false;
+  }
+  const { config } = loaded;
+  const clients = config.server.reduce((n, s) => n + s.client.length, 0);
+  emit(true, 'config', `${loaded.file} valid (${config.server.length} server section(s), ${clients} client(s))`);
+  for (const w of loaded.warnings) emit(true, 'config', `warning: ${w}`);
+
+  const identity = await loadIdentity(config.relay.site, config.relay.key_file);
+  if ('error' in identity) emit(false, 'relay key', identity.error);
+  else emit(true, 'relay key', `${config.relay.key_file} (public key ${identity.publicKey})`);
+  const edgeKey = await loadEdgePublicKey(config.edge.public_key);
+  if ('error' in edgeKey) emit(false, 'edge public key', `edge.public_key: ${edgeKey.error}`);
+
+  for (const url of config.edge.urls) {
+    await checkEdge(url, config, 'error' in identity ? undefined : identity, 'error' in edgeKey ? undefined : edgeKey, {
+      emit,
+      timeoutMs,
+      now: opts.now ?? Date.now,
+      fetch: opts.fetch ?? fetch,
+    });
+  }
+  for (const line of await checkListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
+  const primary = await checkPrimary(config, timeoutMs);
+  if (primary) emit(primary.ok, primary.name, primary.detail);
+  return allOk;
+}
+
+interface EdgeCheckDeps {
+  emit: (ok: boolean, name: string, detail: string) => void;
+  timeoutMs: number;
+  now: () => number;
+  fetch: typeof fetch;
+}
+
+async function checkEdge(
+  url: string,
+  config: RelayConfig,
+  identity: RelayIdentity | undefined,
+  edgeKey: Key | undefined,
+  d: EdgeCheckDeps,
+): Promise<void> {
+  const health = await getHealth(url, d);
+  if (!health.ok) {
+    d.emit(false, `edge ${url}`, health.detail);
+    return;
+  }
+  d.emit(true, `edge ${url}`, `reachable (GET /v1/health: HTTP ${health.status}, version ${health.version ?? '?'})`);
+
+  let site: SitePolicy | undefined;
+  if (identity && edgeKey) {
+    const client = createEdgeClient({
+      urls: [url],
+      identity,
+      edgePublicKey: edgeKey,
+      preauthTimeoutMs: d.timeoutMs,
+      authTimeoutMs: d.timeoutMs,
+      breaker: new CircuitBreaker({ threshold: Number.MAX_SAFE_INTEGER }),
+      logger: pino({ level: 'silent' }),
+      fetch: d.fetch,
+      now: d.now,
+    });
+    const r = await client.site();
+    if (r.kind === 'ok') {
+      site = r.value;
+      d.emit(true, `relay key at ${url}`, `accepted for site ${site.site} (failmode ${site.failmode})`);
+    } else if (r.kind === 'http' && (r.status === 401 || r.status === 403)) {
+      d.emit(
+        false,
+        `relay key at ${url}`,
+        `refused (HTTP ${r.status}): register public key ${identity.publicKey} for site "${config.relay.site}" ` +
+          'in the edge sites config; or the key was revoked, the site name is wrong, or the clock is off',
+      );
+    } else if (r.kind === 'bad_signature') {
+      d.emit(
+        false,
+        `relay key at ${url}`,
+        'the answer is not signed by edge.public_key (wrong key in relay.toml, or a middlebox rewrote it)',
+      );
+    } else d.emit(false, `relay key at ${url}`, describe(r));
+  }
+
+  // Without /v1/site the only clock is the HTTP Date header, which a dev server may leave out; the
+  // key line already names the clock as a possible cause then.
+  const edgeSeconds = site?.edge_time ?? health.dateSeconds;
+  if (edgeSeconds !== undefined) {
+    const skew = Math.floor(d.now() / 1000) - edgeSeconds;
+    const text = `${skew >= 0 ? '+' : ''}${skew} s (${site ? 'edge_time of /v1/site' : 'HTTP Date'})`;
+    if (Math.abs(skew) < MAX_SKEW_S) d.emit(true, `clock vs ${url}`, `skew ${text}`);
+    else d.emit(false, `clock vs ${url}`, `skew ${text}: over ${MAX_SKEW_S} s, the edge refuses signatures; fix NTP`);
+  }
+
+  if (health.duoReachable === true) d.emit(true, `Duo via ${url}`, 'the edge reaches Duo (signed /auth/v2/check)');
+  else if (health.duoReachable === false)
+    d.emit(false, `Duo via ${url}`, 'the edge cannot reach Duo or Duo refuses its keys (see the edge log)');
+  else d.emit(false, `Duo via ${url}`, 'the edge has not checked Duo yet (no integration configured?)');
+}
+
+type Health =
+  | { ok: true; status: number; version?: string; duoReachable: boolean | null; dateSeconds?: number }
+  | { ok: false; detail: string };
+
+async function getHealth(url: string, d: EdgeCheckDeps): Promise<Health> {
+  let res: Response;
+  let body: unknown;
+  try {
+    res = await d.fetch(`${url.replace(/\/+$/, '')}/v1/health`, {
+      signal: AbortSignal.timeout(d.timeoutMs),
+      redirect: 'error',
+    });
+    body = await res.json().catch(() => undefined);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    if ((error as Error).name === 'TimeoutError') return { ok: false, detail: `no answer within ${d.timeoutMs} ms` };
+    return { ok: false, detail: `unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}` };
+  }
+  if (!res.ok) return { ok: false, detail: `GET /v1/health answered HTTP ${res.status}` };
+  const parsed = body as { version?: unknown; duo?: { reachable?: unknown } } | undefined;
+  const date = Date.parse(res.headers.get('date') ?? '');
+  return {
+    ok: true,
+    status: res.status,
+    ...(typeof parsed?.version === 'string' ? { version: parsed.version } : {}),
+    duoReachable: typeof parsed?.duo?.reachable === 'boolean' ? parsed.duo.reachable : null,
+    ...(Number.isNaN(date) ? {} : { dateSeconds: Math.floor(date / 1000) }),
+  };
+}
+
+/**
+ * Each UDP listen address must be bindable. When it is taken, a Status-Server tells a running relay
+ * (checking itself while it serves) from another program holding the port.
+ */
+async function checkListeners(config: RelayConfig, timeoutMs: number): Promise<CheckLine[]> {
+  const seen = new Set<string>();
+  const out: CheckLine[] = [];
+  for (const section of config.server) {
+    for (const listen of section.listen) {
+      if (seen.has(listen)) continue;
+      seen.add(listen);
+      const at = parseListen(listen)!;
+      const name = `udp ${listen}`;
+      const bound = await tryBind(at.host, at.port);
+      if (bound === 'ok') out.push({ ok: true, name, detail: 'bindable' });
+      else if (bound !== 'EADDRINUSE') out.push({ ok: false, name, detail: `cannot bind: ${bound}` });
+      else {
+        const answered = await statusServer(config, at, timeoutMs);
+        out.push(
+          answered
+            ? { ok: true, name, detail: 'in use by a relay that answers Status-Server with this config (running?)' }
+            : {
+                ok: false,
+                name,
+                detail: 'address in use by another program (EADDRINUSE): stop it or change server.listen',
+              },
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function tryBind(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      socket.close();
+      resolve(error.code ?? error.message);
+    });
+    socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve('ok')));
+  });
+}
+
+async function statusServer(
+  config: RelayConfig,
+  at: { host: string; port: number },
+  timeoutMs: number,
+): Promise<boolean> {
+  const family = isIP(at.host) === 6 ? 'ipv6' : 'ipv4';
+  const host = at.host === '0.0.0.0' ? '127.0.0.1' : at.host === '::' ? '::1' : at.host;
+  const listen = at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
+  // The probe comes from loopback (or the listen address): it needs a client entry covering it.
+  const client = config.server
+    .filter((s) => s.listen.includes(listen))
+    .flatMap((s) => s.client)
+    .find((c) => covers(c.ip, host, family));
+  if (!client) return false;
+  const radius = await createRadiusClient({ host, port: at.port }, client.secret).catch(() => undefined);
+  if (!radius) return false;
+  try {
+    // A relay answers Status-Server at once; a long wait would only slow the report down.
+    const r = await radius.statusServer(Math.min(timeoutMs, 2_000));
+    return r.kind === 'reply' && r.packet.code === Code.AccessAccept;
+  } finally {
+    radius.close();
+  }
+}
+
+function covers(cidr: string, ip: string, family: 'ipv4' | 'ipv6'): boolean {
+  const [net = '', bits] = cidr.split('/');
+  if ((isIP(net) === 6 ? 'ipv6' : 'ipv4') !== family) return false;
+  const list = new BlockList();
+  if (bits === undefined) list.addAddress(net, family);
+  else list.addSubnet(net, Number(bits), family);
+  return list.check(ip, family);
+}
+
+async function checkPrimary(config: RelayConfig, timeoutMs: number): Promise<CheckLine | undefined> {
+  const name = `primary ${config.primary?.type ?? 'none'}`;
+  if (!config.primary || config.primary.type === 'none') return undefined;
+  try {
+    const primary = await createPrimary(config.primary, { logger: pino({ level: 'silent' }) });
+    try {
+      if (!primary.check) return { ok: true, name, detail: 'nothing to check' };
+      const r = await primary.check(AbortSignal.timeout(timeoutMs * 3));
+      return { ok: r.ok, name, detail: r.detail };
+    } finally {
+      await primary.close?.();
+    }
+  } catch (error) {
+    return { ok: false, name, detail: error instanceof Error ? error.message : String(error) };
+  }
+}

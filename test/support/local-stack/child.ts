@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../slapd.ts';
+import { ROOT } from './options.ts';
+
+/**
+ * For end-to-end tests: `npm start`'s entry point as a child process on free ports with its own
+ * state dir, and the `duo-relay` binary as an admin runs it.
+ */
+
+export const LOCAL_STACK_MAIN = resolve(ROOT, 'test/support/local-stack/main.ts');
+export const DUO_RELAY_BIN = resolve(ROOT, 'local-relay/bin/duo-relay.js');
+const READY_LINE = 'Ctrl-C stops everything.';
+
+export interface StackProcess {
+  ports: { emulator: number; edge: number; radius: number; metrics: number };
+  stateDir: string;
+  /** Everything printed so far (stdout and stderr). */
+  output(): string;
+  /** Sends the signal and resolves with the exit code (SIGKILL after killAfterMs). */
+  stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | null>;
+}
+
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export async function spawnLocalStack(readyTimeoutMs = 90_000): Promise<StackProcess> {
+  const ports = {
+    emulator: await freePort(),
+    edge: await freePort(),
+    radius: await freeUdpPort(),
+    metrics: await freePort(),
+  };
+  const stateDir = await mkdtemp(join(tmpdir(), 'duo-edge-local-'));
+  const child = spawn(process.execPath, [LOCAL_STACK_MAIN], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DUO_EDGE_EMULATOR_PORT: String(ports.emulator),
+      DUO_EDGE_EDGE_PORT: String(ports.edge),
+      DUO_EDGE_RADIUS_PORT: String(ports.radius),
+      DUO_EDGE_METRICS_PORT: String(ports.metrics),
+      DUO_EDGE_STATE_DIR: stateDir,
+      DUO_API_BASE_URL: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const cleanup = () => rm(stateDir, { recursive: true, force: true });
+  const ready = new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local stack not ready:\n${output}`)), readyTimeoutMs);
+    const onData = (d: Buffer) => {
+      output += d;
+      if (output.includes(READY_LINE)) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`local stack exited with ${code}:\n${output}`));
+    });
+  });
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 30_000) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const code = await exited;
+    clearTimeout(timer);
+    await cleanup();
+    return code;
+  };
+  try {
+    await ready;
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
+  return { ports, stateDir, output: () => output, stop };
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `duo-relay ARGS` with `input` on stdin; killed after killAfterMs. */
+export function runDuoRelay(args: string[], input = '', killAfterMs = 60_000): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [DUO_RELAY_BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
