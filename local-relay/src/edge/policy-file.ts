@@ -1,34 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { type SitePolicy, sitePolicySchema } from '../../../src/wire/schemas.ts';
+import { writeFileAtomic } from '../lib/atomic-file.ts';
 
-/**
- * The last-known-good site policy on disk. Written atomically (temp file, fsync, rename, fsync of
- * the directory) so a crash or power cut leaves either the old file or the new one, never half.
- */
+/** The last-known-good site policy on disk, written atomically: a crash leaves old or new, never half. */
 
 export async function savePolicy(file: string, policy: SitePolicy): Promise<void> {
-  const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(`${JSON.stringify(policy, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
-  const dir = await open(dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileAtomic(file, `${JSON.stringify(policy, null, 2)}\n`);
 }
 
 export type LoadedPolicy =

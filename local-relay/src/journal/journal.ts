@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../lib/atomic-file.ts';
 import { type LoadedRecord, loadJournalFile } from './journal-file.ts';
 import {
   type JournalEntry,

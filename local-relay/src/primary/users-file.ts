@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { writeFileAtomic } from '../lib/atomic-file.ts';
 import { dummyVerify, parseScryptHash, type ScryptHash, verifyPassword } from './scrypt-hash.ts';
 import type { PrimaryAuthenticator, PrimaryOutcome, PrimaryRequest } from './types.ts';
 
@@ -107,19 +106,6 @@ export async function upsertUser(file: string, username: string, hash: string): 
   const index = lines.findIndex((l) => l.trim().startsWith(`${username}${SEPARATOR}`));
   if (index >= 0) lines[index] = entry;
   else lines.push(entry);
-  const tmp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(`${lines.join('\n')}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (error) {
-    await unlink(tmp).catch(() => {});
-    throw error;
-  }
+  await writeFileAtomic(file, `${lines.join('\n')}\n`);
   return index >= 0 ? 'updated' : 'added';
 }
