@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DROP_COUNTERS } from '../server/counters.ts';
 
 /**
  * The relay's Prometheus metrics, on a private registry so tests and embedders never share state
@@ -41,20 +42,9 @@ export const EDGE_LATENCY_BUCKETS = [
 
 const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
 
-const DROPPED_KEY_PREFIX = 'dropped_';
 const DUPLICATES_KEY_PREFIX = 'duplicates_';
-/**
- * Server counters (server/counters.ts) that count requests dropped without an answer but are
- * named by reason alone; the reason label is the key itself. Keys prefixed `dropped_` need no entry.
- */
-const UNPREFIXED_DROP_KEYS = new Set([
-  'unknown_client',
-  'malformed',
-  'unsupported_code',
-  'missing_message_authenticator',
-  'proxy_state_without_message_authenticator',
-  'bad_message_authenticator',
-]);
+/** Server counters of dropped requests: the reason label is the key (without a `dropped_` prefix). */
+const DROP_KEYS: ReadonlySet<string> = new Set(DROP_COUNTERS);
 
 export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetrics {
   const registry = new Registry();
@@ -167,9 +157,8 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
 }
 
 function* dropEntries(counters: Readonly<Record<string, number>>): Generator<[string, number]> {
-  yield* prefixedEntries(counters, DROPPED_KEY_PREFIX);
   for (const [key, value] of Object.entries(counters)) {
-    if (UNPREFIXED_DROP_KEYS.has(key)) yield [key, value];
+    if (DROP_KEYS.has(key)) yield [key.replace(/^dropped_/, ''), value];
   }
 }
 

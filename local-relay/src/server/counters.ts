@@ -1,6 +1,5 @@
-/** Every counter the packet layer exposes, so dashboards see zeros rather than gaps. */
-export const COUNTER_NAMES = [
-  'packets_received',
+/** Counters of requests dropped without an answer, each named by its reason (the metrics label). */
+export const DROP_COUNTERS = [
   'dropped_stopping',
   'unknown_client',
   'malformed',
@@ -8,6 +7,12 @@ export const COUNTER_NAMES = [
   'missing_message_authenticator',
   'proxy_state_without_message_authenticator',
   'bad_message_authenticator',
+] as const;
+
+/** Every counter the packet layer exposes, so dashboards see zeros rather than gaps. */
+export const COUNTER_NAMES = [
+  'packets_received',
+  ...DROP_COUNTERS,
   'status_server',
   'access_requests',
   'duplicates_in_flight',
