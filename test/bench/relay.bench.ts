@@ -3,6 +3,7 @@
  *
  *   npx node test/bench/relay.bench.ts [--duration 4] [--concurrency 64] [--sockets 16]
  *                                      [--rounds 2] [--rate 0] [--fr-threads 4]
+ *                                      [--scenarios a,b,c] [--relay-cpu-prof DIR] [--json FILE]
  *
  * Scenarios, each alternating relay / FreeRADIUS for `--rounds` rounds:
  *   (a) Status-Server round trips (closed loop at --concurrency),
@@ -18,6 +19,7 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -77,6 +79,35 @@ interface Sample {
   skipped: number;
   durationMs: number;
   latencies: Float64Array;
+  /** CPU time the server process (all threads) and this generator spent in the measured window. */
+  serverCpuMs: number;
+  generatorCpuMs: number;
+}
+
+/**
+ * CPU time of a process, all threads, from /proc (Linux; NaN elsewhere). The machine is shared,
+ * so wall-clock rates move with whatever else runs; CPU per packet is the steadier capacity
+ * figure, measured the same way for both servers.
+ */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** Starts a measurement window; the returned function closes it. */
+function cpuWindow(pid: number): () => { serverCpuMs: number; generatorCpuMs: number } {
+  const server = processCpuMs(pid);
+  const generator = process.cpuUsage();
+  return () => {
+    const g = process.cpuUsage(generator);
+    return { serverCpuMs: processCpuMs(pid) - server, generatorCpuMs: (g.user + g.system) / 1000 };
+  };
 }
 
 function buildPacket(kind: Kind, identifier: number): Uint8Array {
@@ -153,7 +184,13 @@ function freeId(lane: Lane): number {
  * Closed loop (rate 0): `concurrency` requests outstanding, each reply triggers the next.
  * Open loop (rate > 0): requests leave on a clock whatever the replies do.
  */
-async function drive(port: number, kind: 'status' | 'access', opts: Options, rate: number): Promise<Sample> {
+async function drive(
+  target: Pick<Target, 'port' | 'pid'>,
+  kind: 'status' | 'access',
+  opts: Options,
+  rate: number,
+): Promise<Sample> {
+  const { port } = target;
   const latencies = new Float64Array(8_000_000);
   let count = 0;
   let completed = 0;
@@ -222,19 +259,23 @@ async function drive(port: number, kind: 'status' | 'access', opts: Options, rat
   await sleep(WARMUP_MS);
   measuring = true;
   const t0 = performance.now();
+  const cpu = cpuWindow(target.pid);
   await sleep(opts.durationMs);
   measuring = false;
   const durationMs = performance.now() - t0;
+  const cpuUsed = cpu();
   running = false;
   if (ticker) clearInterval(ticker);
   await sleep(200);
   clearInterval(sweeper);
   await closeLanes(lanes);
-  return { completed, lost, skipped, durationMs, latencies: latencies.slice(0, count) };
+  return { completed, lost, skipped, durationMs, latencies: latencies.slice(0, count), ...cpuUsed };
 }
 
 /** Scenario (c): blast bad-MA packets; the server's counter says how many it got through. */
-async function blast(port: number, opts: Options, processed: () => Promise<number>): Promise<Sample> {
+async function blast(target: Target, opts: Options): Promise<Sample> {
+  const { port } = target;
+  const processed = () => target.badMaProcessed();
   const flood = pool('bad_ma').flat();
   const lanes = await openLanes(opts.sockets, () => {});
   let inSocket = 0;
@@ -258,14 +299,23 @@ async function blast(port: number, opts: Options, processed: () => Promise<numbe
   const before = await processed();
   const sentBefore = sent;
   const t0 = performance.now();
+  const cpu = cpuWindow(target.pid);
   await sleep(opts.durationMs);
+  const cpuUsed = cpu();
   const after = await processed();
   const durationMs = performance.now() - t0;
   const offered = sent - sentBefore;
   running = false;
   await sleep(200);
   await closeLanes(lanes);
-  return { completed: after - before, lost: 0, skipped: offered, durationMs, latencies: new Float64Array() };
+  return {
+    completed: after - before,
+    lost: 0,
+    skipped: offered,
+    durationMs,
+    latencies: new Float64Array(),
+    ...cpuUsed,
+  };
 }
 
 // ---------------------------------------------------------------- orchestration
@@ -282,6 +332,7 @@ interface Options {
 interface Target {
   name: 'relay' | 'freeradius';
   port: number;
+  pid: number;
   /** Packets dropped for a bad Message-Authenticator, by the server's own count. */
   badMaProcessed(): Promise<number>;
 }
@@ -295,6 +346,11 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '2' },
       rate: { type: 'string', default: '0' },
       'fr-threads': { type: 'string', default: '4' },
+      scenarios: { type: 'string', default: 'a,b,c' },
+      // Writes the relay child's V8 CPU profile there on exit, to find the packet path's hot spots.
+      'relay-cpu-prof': { type: 'string' },
+      // Also writes the summary rows there as JSON (for repeated runs and docs).
+      json: { type: 'string' },
     },
   });
   const opts: Options = {
@@ -306,7 +362,11 @@ async function main(): Promise<void> {
     frThreads: Number(values['fr-threads']),
   };
 
-  const relayChild = fork(import.meta.filename, ['--serve-relay'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profDir = values['relay-cpu-prof'];
+  const relayChild = fork(import.meta.filename, ['--serve-relay'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+  });
   const relayPort = await new Promise<number>((resolve, reject) => {
     relayChild.once('message', (m: { type: string; port: number }) => resolve(m.port));
     relayChild.once('exit', (code) => reject(new Error(`relay child exited ${code}`)));
@@ -331,11 +391,13 @@ async function main(): Promise<void> {
     {
       name: 'relay',
       port: relayPort,
+      pid: relayChild.pid!,
       badMaProcessed: async () => (await relayCounters()).bad_message_authenticator ?? 0,
     },
     {
       name: 'freeradius',
       port: fr.port,
+      pid: fr.pid,
       badMaProcessed: async () => (await fr.stats())['FreeRADIUS-Total-Auth-Invalid-Requests'] ?? 0,
     },
   ];
@@ -343,20 +405,22 @@ async function main(): Promise<void> {
   printMachine(opts);
   const rows: Row[] = [];
   try {
+    const wanted = new Set(values.scenarios.split(','));
     const scenarios: Array<{ label: string; run: (t: Target) => Promise<Sample> }> = [
-      { label: '(a) Status-Server, closed loop', run: (t) => drive(t.port, 'status', opts, 0) },
-      { label: '(b) PAP Access-Request, closed loop', run: (t) => drive(t.port, 'access', opts, 0) },
+      { label: '(a) Status-Server, closed loop', run: (t) => drive(t, 'status', opts, 0) },
+      { label: '(b) PAP Access-Request, closed loop', run: (t) => drive(t, 'access', opts, 0) },
       ...(opts.rate > 0
         ? [
             {
               label: `(b) PAP Access-Request, open loop ${opts.rate}/s`,
-              run: (t: Target) => drive(t.port, 'access', opts, opts.rate),
+              run: (t: Target) => drive(t, 'access', opts, opts.rate),
             },
           ]
         : []),
-      { label: '(c) bad Message-Authenticator, flood', run: (t) => blast(t.port, opts, () => t.badMaProcessed()) },
+      { label: '(c) bad Message-Authenticator, flood', run: (t) => blast(t, opts) },
     ];
     for (const scenario of scenarios) {
+      if (!wanted.has(scenario.label.charAt(1))) continue;
       const samples: Record<Target['name'], Sample[]> = { relay: [], freeradius: [] };
       for (let round = 0; round < opts.rounds; round++) {
         // Alternate who goes first so neither always runs on a warmer (or hotter) machine.
@@ -370,10 +434,20 @@ async function main(): Promise<void> {
       printRow(rows.at(-1)!);
     }
     printTable(rows);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify({ opts, rows }, null, 2)}\n`);
     console.log('\nrelay counters:', JSON.stringify(await relayCounters()));
   } finally {
     if (relayChild.connected) relayChild.send('stop');
     await fr.stop();
+    // Let the child exit on its own (and write its CPU profile) before this process ends.
+    await new Promise<void>((resolve) => {
+      if (relayChild.exitCode !== null) return resolve();
+      const timer = setTimeout(resolve, 5_000);
+      relayChild.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }
 
@@ -383,6 +457,10 @@ interface Stats {
   p99: number;
   lost: number;
   offered: number;
+  /** Server CPU per packet handled, and the cores the server and the generator kept busy. */
+  cpuUsPerPacket: number;
+  serverCores: number;
+  generatorCores: number;
 }
 interface Row {
   label: string;
@@ -401,6 +479,9 @@ function stats(samples: Sample[]): Stats {
     p99: q(0.99),
     lost: samples.reduce((a, s) => a + s.lost, 0),
     offered: samples.reduce((a, s) => a + s.skipped, 0) / seconds,
+    cpuUsPerPacket: (samples.reduce((a, s) => a + s.serverCpuMs, 0) * 1000) / completed,
+    serverCores: samples.reduce((a, s) => a + s.serverCpuMs, 0) / 1000 / seconds,
+    generatorCores: samples.reduce((a, s) => a + s.generatorCpuMs, 0) / 1000 / seconds,
   };
 }
 
@@ -412,15 +493,19 @@ const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) :
 
 function printRow(r: Row): void {
   console.log(
-    `${r.label}: relay ${fmt(r.relay.pps)}/s vs FreeRADIUS ${fmt(r.freeradius.pps)}/s (ratio ${fmt(r.relay.pps / r.freeradius.pps, 2)})`,
+    `${r.label}: relay ${fmt(r.relay.pps)}/s vs FreeRADIUS ${fmt(r.freeradius.pps)}/s (ratio ${fmt(r.relay.pps / r.freeradius.pps, 2)}); ` +
+      `server CPU per packet relay ${fmt(r.relay.cpuUsPerPacket, 1)} µs vs FreeRADIUS ${fmt(r.freeradius.cpuUsPerPacket, 1)} µs`,
   );
 }
 
 function printTable(rows: Row[]): void {
-  console.log('\n| scenario | server | packets/s | p50 ms | p99 ms | lost | relay/FreeRADIUS |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log(
+    '\n| scenario | server | packets/s | p50 ms | p99 ms | lost | server CPU µs/packet | server cores | generator cores | relay/FreeRADIUS packets/s | relay/FreeRADIUS packets per CPU-s |',
+  );
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     const ratio = fmt(r.relay.pps / r.freeradius.pps, 2);
+    const cpuRatio = fmt(r.freeradius.cpuUsPerPacket / r.relay.cpuUsPerPacket, 2);
     const flood = r.label.startsWith('(c)');
     for (const [name, s] of [
       ['relay', r.relay],
@@ -428,7 +513,9 @@ function printTable(rows: Row[]): void {
     ] as const) {
       const extra = flood ? ` (offered ${fmt(s.offered)}/s)` : '';
       console.log(
-        `| ${r.label} | ${name} | ${fmt(s.pps)}${extra} | ${fmt(s.p50, 3)} | ${fmt(s.p99, 3)} | ${flood ? '-' : s.lost} | ${name === 'relay' ? ratio : ''} |`,
+        `| ${r.label} | ${name} | ${fmt(s.pps)}${extra} | ${fmt(s.p50, 3)} | ${fmt(s.p99, 3)} | ${flood ? '-' : s.lost} | ` +
+          `${fmt(s.cpuUsPerPacket, 1)} | ${fmt(s.serverCores, 2)} | ${fmt(s.generatorCores, 2)} | ` +
+          `${name === 'relay' ? ratio : ''} | ${name === 'relay' ? cpuRatio : ''} |`,
       );
     }
   }

@@ -103,3 +103,25 @@ describe('RateLimiter', () => {
     expect(limiter.allow('a')).toBe(true);
   });
 });
+
+describe('ClientTable lookup cache', () => {
+  it('answers repeated and unknown sources the same as the first time, per address spelling', () => {
+    const table = new ClientTable([entry('host', '10.1.2.3'), entry('net', '10.0.0.0/8')]);
+    for (let round = 0; round < 3; round++) {
+      expect(table.lookup('10.1.2.3')?.name).toBe('host');
+      expect(table.lookup('::ffff:10.1.2.3')?.name).toBe('host');
+      expect(table.lookup('::FFFF:10.9.9.9')?.name).toBe('net');
+      expect(table.lookup('192.0.2.1')).toBeUndefined();
+    }
+  });
+
+  it('stays correct past its bound (a spoofed-source flood empties it, it never serves a stale entry)', () => {
+    const table = new ClientTable([entry('net', '10.0.0.0/16')]);
+    for (let i = 0; i < ClientTable.MAX_CACHED * 2 + 10; i++) {
+      // 10.0.x.1 for the first 256, then 10.1.x.1 onwards: inside the /16, then outside it.
+      const address = `10.${i >> 8}.${i & 0xff}.1`;
+      expect(table.lookup(address)?.name).toBe(i < 256 ? 'net' : undefined);
+    }
+    expect(table.lookup('10.0.7.7')?.name).toBe('net');
+  });
+});

@@ -95,7 +95,11 @@ export function encodePacket(packet: RadiusPacket): Result<Uint8Array, EncodeErr
     length += 2 + a.value.length;
   }
   if (length > MAX_PACKET_LENGTH) return err({ reason: 'packet_too_long', length });
-  const out = new Uint8Array(length);
+  // Carved from Buffer's pool (every byte is written below): encoded packets go to a socket, and
+  // a small `new Uint8Array` lives on the V8 heap, which the send would first move off with a
+  // malloc of its own per packet. Still handed out as a plain Uint8Array.
+  const pooled = Buffer.allocUnsafe(length);
+  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, length);
   out[0] = packet.code;
   out[1] = packet.identifier;
   out[2] = length >> 8;

@@ -1,7 +1,8 @@
 import { err, ok, type Result } from '../../../src/lib/result.ts';
-import { computeResponseAuthenticator, verifyResponseAuthenticator } from './authenticator.ts';
-import { Attr, AUTHENTICATOR_LENGTH } from './dictionary.ts';
-import { checkMessageAuthenticator, signMessageAuthenticator } from './message-authenticator.ts';
+import { verifyResponseAuthenticator } from './authenticator.ts';
+import { Attr, AUTHENTICATOR_LENGTH, HEADER_LENGTH } from './dictionary.ts';
+import { hmacMd5, md5 } from './md5.ts';
+import { checkMessageAuthenticator } from './message-authenticator.ts';
 import { type DecodedPacket, type EncodeError, encodePacket, type RadiusAttribute } from './packet.ts';
 
 export interface ReplyInput {
@@ -21,9 +22,7 @@ export function encodeReply(
   requestAuthenticator: Uint8Array,
   secret: Uint8Array,
 ): Result<Uint8Array, EncodeError> {
-  const attributes: RadiusAttribute[] = [
-    { type: Attr.MessageAuthenticator, value: new Uint8Array(AUTHENTICATOR_LENGTH) },
-  ];
+  const attributes: RadiusAttribute[] = [{ type: Attr.MessageAuthenticator, value: ZERO_MAC }];
   for (const a of reply.attributes) if (a.type !== Attr.MessageAuthenticator) attributes.push(a);
   const encoded = encodePacket({
     code: reply.code,
@@ -33,10 +32,16 @@ export function encodeReply(
   });
   if (!encoded.ok) return encoded;
   const bytes = encoded.value;
-  signMessageAuthenticator(bytes, secret);
-  bytes.set(computeResponseAuthenticator(bytes, requestAuthenticator, secret), 4);
+  // Message-Authenticator is the first attribute and still zero, and the header holds the Request
+  // Authenticator: the bytes are already the HMAC input of RFC 3579 §3.2, then of RFC 2865 §3.
+  bytes.set(hmacMd5(secret, bytes), FIRST_ATTRIBUTE_VALUE);
+  bytes.set(md5(bytes, secret), 4);
   return ok(bytes);
 }
+
+const FIRST_ATTRIBUTE_VALUE = HEADER_LENGTH + 2;
+/** Copied by encodePacket, never written. */
+const ZERO_MAC = new Uint8Array(AUTHENTICATOR_LENGTH);
 
 export type ReplyCheckError =
   | 'identifier_mismatch'

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { type LookupOneOptions, lookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { ClientTable, unmapIpv4 } from './client-table.ts';
 import { type CounterName, newCounters } from './counters.ts';
 import { DedupCache } from './dedup.ts';
@@ -9,6 +10,22 @@ import type { BoundAddress, ListenerSpec, RadiusServer, RadiusServerOptions } fr
 
 const DROP_LOG_INTERVAL_MS = 10_000;
 const DEFAULT_GRACE_MS = 5_000;
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Replies go to the address the request came from, always an IP literal: answer at once instead
+ * of node's default, which defers every send by a process.nextTick. Names (a listener `host`
+ * given as a hostname) still go through dns.lookup.
+ */
+function literalLookup(
+  address: string,
+  options: LookupOneOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(address);
+  if (family !== 0) callback(null, address, family);
+  else lookup(address, options, callback);
+}
 
 interface Listener extends ListenerState {
   spec: ListenerSpec;
@@ -54,6 +71,12 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
   let pendingSends = 0;
   let sendsFlushed: (() => void) | undefined;
 
+  // One callback for every send rather than a closure per reply.
+  function sent(error: Error | null): void {
+    if (error) counters.send_errors++;
+    if (--pendingSends === 0) sendsFlushed?.();
+  }
+
   function send(listener: Listener, bytes: Uint8Array, to: PacketSource): void {
     const socket = listener.socket;
     if (!socket) {
@@ -62,10 +85,7 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
     }
     try {
       pendingSends++;
-      socket.send(bytes, to.port, to.replyAddress, (error) => {
-        if (error) counters.send_errors++;
-        if (--pendingSends === 0) sendsFlushed?.();
-      });
+      socket.send(bytes, to.port, to.replyAddress, sent);
     } catch {
       pendingSends--;
       // The socket closed while a late flow was finishing (stop() grace expired).
@@ -89,7 +109,14 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
 
   function bind(listener: Listener): Promise<BoundAddress> {
     return new Promise((resolve, reject) => {
-      const socket = createSocket({ type: isIPv6(listener.spec.host) ? 'udp6' : 'udp4' });
+      const socket = createSocket({
+        type: isIPv6(listener.spec.host) ? 'udp6' : 'udp4',
+        // Room for bursts (a NAS fleet retransmitting at once) while the loop is busy; the kernel
+        // caps these at net.core.rmem_max / wmem_max.
+        recvBufferSize: SOCKET_BUFFER_BYTES,
+        sendBufferSize: SOCKET_BUFFER_BYTES,
+        lookup: literalLookup,
+      });
       listener.socket = socket;
       const onError = (error: Error) => reject(error);
       socket.once('error', onError);
