@@ -8,6 +8,7 @@ import { edgeTestBindings } from './test/support/edge-bindings.ts';
  */
 export default defineConfig({
   test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         plugins: [
