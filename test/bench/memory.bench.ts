@@ -1,0 +1,108 @@
+/**
+ * Relay memory with logins waiting on pushes (issue 7; goal: RSS < 200 MB at 10,000).
+ *
+ *   npx node test/bench/memory.bench.ts [--logins 10000] [--rate 150]
+ *
+ * `duo-relay start` as a child process (its RSS from /proc) in front of a stand-in edge that
+ * answers preauth at once and holds every /v1/auth (lib/held-edge.ts says why not workerd here).
+ * Logins go out at --rate per second (faster, the relay's edge calls fall behind its 10 s preauth
+ * timeout on this 2-core box and logins fail over to failmode) with a NAS retransmit after 5 s; once all are waiting, RSS is
+ * sampled for 3 s, then every push is "approved" and the answers are counted.
+ */
+import { rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  freeTcpPort,
+  freeUdpPort,
+  STACK_RADIUS_SECRET,
+  scrapeMetric,
+  spawnRelay,
+  stackDir,
+  waitFor,
+  writeRelayConfig,
+} from '../support/stack.ts';
+import { startHeldEdge } from './lib/held-edge.ts';
+import { rssMiB, sampleRss } from './lib/process-memory.ts';
+import { paced, RadiusLoginClient, stationIp } from './lib/radius-load.ts';
+import { machine, sleep, table } from './lib/stats.ts';
+
+const { values } = parseArgs({
+  options: { logins: { type: 'string', default: '10000' }, rate: { type: 'string', default: '150' } },
+});
+const LOGINS = Number(values.logins);
+const RATE = Number(values.rate);
+
+const edge = await startHeldEdge('site-b');
+const dir = await stackDir('memory-bench');
+const radiusPort = await freeUdpPort();
+const managementPort = await freeTcpPort();
+const file = await writeRelayConfig(dir, {
+  site: 'site-b',
+  failmode: 'secure',
+  edgeUrls: [edge.url],
+  radiusPort,
+  managementPort,
+  preauthTimeoutMs: 10_000,
+  authTimeoutMs: 300_000,
+  logLevel: (process.env.RELAY_LOG as 'error') ?? 'error',
+});
+const relay = await spawnRelay(file, managementPort);
+const client = await RadiusLoginClient.open({
+  port: radiusPort,
+  secret: STACK_RADIUS_SECRET,
+  lanes: Math.ceil(LOGINS / 256) + 1,
+});
+try {
+  await sleep(1_000);
+  const idle = await rssMiB(relay.pid);
+  const during = sampleRss(relay.pid, 250);
+  const started = performance.now();
+  const logins = paced(LOGINS, RATE, (n) =>
+    client.login(
+      { username: 'alice', password: 'alice-pass', callingStationId: stationIp(n) },
+      { timeoutMs: 600_000, retransmitAfterMs: 5_000 },
+    ),
+  );
+  const progress = setInterval(async () => {
+    const inFlight = await scrapeMetric(relay.managementUrl, 'duo_relay_in_flight').catch(() => undefined);
+    console.error(
+      `  ${((performance.now() - started) / 1000).toFixed(0)} s: held ${edge.held()}, relay in flight ${inFlight}`,
+    );
+  }, 5_000);
+  await waitFor(() => edge.held() >= LOGINS, 60_000 + (LOGINS / RATE) * 1000, `${LOGINS} logins waiting`).finally(() =>
+    clearInterval(progress),
+  );
+  const allWaitingAfter = (performance.now() - started) / 1000;
+  await sleep(3_000);
+  const waiting = await rssMiB(relay.pid);
+  edge.release();
+  const results = await logins;
+  const { peak } = await during.stop();
+  await sleep(2_000);
+  const after = await rssMiB(relay.pid);
+  const accepted = results.filter((r) => r.replies[0]?.code === 2).length;
+  const answeredOnce = results.filter((r) => r.replies.length === 1).length;
+
+  console.log(`\nRelay memory, ${LOGINS} logins waiting on pushes — ${machine()}\n`);
+  console.log(
+    table(
+      ['state', 'relay RSS (MiB)'],
+      [
+        ['idle, after start', idle.toFixed(1)],
+        [`${LOGINS} waiting (3 s after the last was held)`, waiting.toFixed(1)],
+        ['peak while sending and waiting', peak.toFixed(1)],
+        ['2 s after all were answered', after.toFixed(1)],
+      ],
+    ),
+  );
+  console.log(
+    `\nall ${LOGINS} waiting after ${allWaitingAfter.toFixed(1)} s; accepted ${accepted}/${LOGINS}; ` +
+      `answered exactly once ${answeredOnce}; goal < 200 MB: ${peak * 1.048576 < 200 ? 'met' : 'NOT met'}` +
+      ` (peak ${(peak * 1.048576).toFixed(0)} MB)`,
+  );
+} finally {
+  await client.close();
+  await relay.stop();
+  await edge.close();
+  await rm(dir, { recursive: true, force: true });
+}

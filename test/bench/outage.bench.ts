@@ -1,0 +1,162 @@
+/**
+ * Failmode under an edge outage (issue 7): how fast the relay answers when the edge is gone.
+ *
+ *   npx node test/bench/outage.bench.ts [--open-logins 2000]
+ *
+ * NAS → `duo-relay start` (child, default edge timeouts: preauth 5 s, breaker after 3 transport
+ * failures, probe every 5 s) → edge (workerd) → emulator. Per outage kind — refused (edge stopped,
+ * port closed) and hung (a TCP server on the edge's port that accepts and never answers):
+ * time to the first failmode decision, p50/p99 once the breaker is open (goal p99 < 5 ms), and
+ * time from the edge listening again to the first login decided by Duo again.
+ */
+import { rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { REPLY } from '../../src/failmode/messages.ts';
+import {
+  freeTcpPort,
+  freeUdpPort,
+  STACK_RADIUS_SECRET,
+  scrapeMetric,
+  spawnRelay,
+  stackDir,
+  startDuoAndEdge,
+  startHungServer,
+  writeRelayConfig,
+} from '../support/stack.ts';
+import { closedLoop, type LoginResult, RadiusLoginClient } from './lib/radius-load.ts';
+import { machine, ms, sleep, summarize, table } from './lib/stats.ts';
+
+const { values } = parseArgs({ options: { 'open-logins': { type: 'string', default: '2000' } } });
+const OPEN_LOGINS = Number(values['open-logins']);
+const PREAUTH_TIMEOUT_MS = 5_000;
+const PROBE_MS = 5_000;
+
+const stack = await startDuoAndEdge({ emulator: { pushDelayMs: 0 }, deadlines: 'test' });
+const edgePort = Number(new URL(stack.edgeUrl).port);
+const dir = await stackDir('outage-bench');
+const radiusPort = await freeUdpPort();
+const managementPort = await freeTcpPort();
+const file = await writeRelayConfig(dir, {
+  site: 'site-a',
+  failmode: 'safe',
+  edgeUrls: [stack.edgeUrl],
+  radiusPort,
+  managementPort,
+  preauthTimeoutMs: PREAUTH_TIMEOUT_MS,
+  authTimeoutMs: 70_000,
+  breakerThreshold: 3,
+  probeIntervalMs: PROBE_MS,
+  logLevel: 'error',
+});
+const relay = await spawnRelay(file, managementPort);
+const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 4 });
+
+/** carol is a Duo bypass user: one preauth, no push, so "decided by Duo" is quick to see. */
+const login = () => client.login({ username: 'carol', password: 'carol-pass' }, { timeoutMs: 30_000 });
+const failmode = (r: LoginResult) => r.replies[0]?.replyMessage === REPLY.failSafeAllowed;
+const breakerOpen = async () => (await scrapeMetric(relay.managementUrl, 'duo_relay_breaker_state')) === 1;
+
+interface Row {
+  kind: string;
+  first: number;
+  toOpen: number;
+  open: ReturnType<typeof summarize>;
+  open50: ReturnType<typeof summarize>;
+  open50Rate: number;
+  resume: number;
+}
+
+async function outage(kind: string, breakEdge: () => Promise<() => Promise<void>>): Promise<Row> {
+  for (let i = 0; i < 20; i++) if (failmode(await login())) throw new Error('edge not healthy before the outage');
+  const restore = await breakEdge();
+  const began = performance.now();
+  const first = await login();
+  if (!failmode(first)) throw new Error(`${kind}: first login after the outage was not a failmode decision`);
+  const firstMs = performance.now() - began;
+  while (!(await breakerOpen())) await login();
+  const toOpen = performance.now() - began;
+
+  const sequential: number[] = [];
+  for (let i = 0; i < OPEN_LOGINS; i++) {
+    const r = await login();
+    if (!failmode(r)) throw new Error(`${kind}: not a failmode answer while open`);
+    sequential.push(r.replies[0]!.latencyMs);
+  }
+  const c50 = await closedLoop(50, 5_000, () => login());
+  const open50 = summarize(c50.results.map((r) => r.replies[0]?.latencyMs ?? Number.NaN));
+
+  await restore();
+  const back = performance.now();
+  for (;;) {
+    const r = await login();
+    if (r.replies.length === 1 && !failmode(r)) break;
+    await sleep(20);
+  }
+  return {
+    kind,
+    first: firstMs,
+    toOpen,
+    open: summarize(sequential),
+    open50,
+    open50Rate: c50.results.length / c50.seconds,
+    resume: performance.now() - back,
+  };
+}
+
+const rows: Row[] = [];
+try {
+  rows.push(
+    await outage('refused (edge stopped)', async () => {
+      await stack.stopEdge();
+      return () => stack.startEdgeAgain();
+    }),
+  );
+  rows.push(
+    await outage('hung (accepts, never answers)', async () => {
+      await stack.stopEdge();
+      const hung = await startHungServer(edgePort);
+      return async () => {
+        await hung.close();
+        await stack.startEdgeAgain();
+      };
+    }),
+  );
+  console.log(`\nFailmode under an edge outage — ${machine()}`);
+  console.log(
+    `relay: preauth_timeout_ms ${PREAUTH_TIMEOUT_MS}, breaker_threshold 3, probe_interval_ms ${PROBE_MS}; ` +
+      `site failmode safe; ${OPEN_LOGINS} sequential logins + 5 s at concurrency 50 while open\n`,
+  );
+  console.log(
+    table(
+      [
+        'outage',
+        'first failmode answer (ms)',
+        'breaker open after (ms)',
+        'open p50 (ms)',
+        'open p99 (ms)',
+        'open c=50 p50/p99 (ms)',
+        'open c=50 decisions/s',
+        'resume after edge back (ms)',
+      ],
+      rows.map((r) => [
+        r.kind,
+        ms(r.first),
+        ms(r.toOpen),
+        ms(r.open.p50),
+        ms(r.open.p99),
+        `${ms(r.open50.p50)} / ${ms(r.open50.p99)}`,
+        r.open50Rate.toFixed(0),
+        ms(r.resume),
+      ]),
+    ),
+  );
+  console.log(
+    `\ngoal p99 < 5 ms once open: ${rows.every((r) => r.open.p99 < 5) ? 'met' : 'NOT met'}` +
+      ` (sequential); resume = edge listening again → first login decided by Duo (probe every ${PROBE_MS} ms)`,
+  );
+} finally {
+  await client.close();
+  await relay.stop();
+  await stack.close();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,463 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { type RelayRuntime, startRelay } from '../../local-relay/src/cli/runtime.ts';
+import { loadConfig } from '../../local-relay/src/config/load.ts';
+import type { DecisionHook } from '../../local-relay/src/flow/index.ts';
+import type { LogLevel } from '../../local-relay/src/log.ts';
+import { derive, formatScryptHash } from '../../local-relay/src/primary/scrypt-hash.ts';
+import type { StoredDecision } from '../../src/audit/schemas.ts';
+import { HEADER } from '../../src/wire/signatures.ts';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo-emulator/index.ts';
+import { type EdgeBindingOptions, edgeTestBindings, TEST_ADMIN_TOKEN } from './edge-bindings.ts';
+import { type RunningEdge, startEdge } from './edge-harness.ts';
+import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
+
+/**
+ * The whole path on loopback for fault, load and benchmark runs: Duo emulator → edge worker
+ * (workerd, local D1 + DO, restartable on its port) → relays (in-process or as `duo-relay start`
+ * children, config written here), plus stand-ins for a broken edge: a proxy that injects faults per
+ * stage and a TCP server that accepts and never answers.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const DUO_RELAY_BIN = join(ROOT, 'local-relay/bin/duo-relay.js');
+export const STACK_RADIUS_SECRET = 'stack-radius-secret-0123456789';
+/** Demo users (design.md), password `<user>-pass`. */
+export const STACK_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
+
+export type StackSite = 'site-a' | 'site-b' | 'site-c';
+const SITE_KEYS = { 'site-a': RELAY_A_KEY, 'site-b': RELAY_B_KEY, 'site-c': RELAY_C_KEY } as const;
+
+export async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export async function freeTcpPort(): Promise<number> {
+  const s = createTcpServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// ---- Duo emulator + edge -------------------------------------------------------------------------
+
+export interface DuoAndEdge {
+  emulator: RunningEmulator;
+  /** Stable across restarts (same port). */
+  edgeUrl: string;
+  /** Stops the worker: its port then refuses connections. */
+  stopEdge(): Promise<void>;
+  /** Starts it again on the same port with the same D1/DO state. */
+  startEdgeAgain(): Promise<void>;
+  /** GET /admin/v1/decisions (newest first) with the test admin token. */
+  decisions(query: Record<string, string | number>): Promise<StoredDecision[]>;
+  close(): Promise<void>;
+}
+
+export async function startDuoAndEdge(
+  opts: { emulator?: EmulatorOptions; deadlines?: EdgeBindingOptions['deadlines'] } = {},
+): Promise<DuoAndEdge> {
+  const emulator = await startEmulator(opts.emulator ?? {});
+  const persistDir = await mkdtemp(join(tmpdir(), 'duo-edge-stack-'));
+  const bindings = edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' });
+  let edge: RunningEdge | undefined;
+  try {
+    edge = await startEdge({ bindings, persistDir });
+  } catch (error) {
+    await emulator.close();
+    await rm(persistDir, { recursive: true, force: true });
+    throw error;
+  }
+  const edgeUrl = edge.url;
+  const port = Number(new URL(edgeUrl).port);
+  return {
+    emulator,
+    edgeUrl,
+    async stopEdge() {
+      await edge?.stop();
+      edge = undefined;
+    },
+    async startEdgeAgain() {
+      edge ??= await startEdge({ bindings, persistDir, port });
+    },
+    async decisions(query) {
+      const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+      const res = await fetch(`${edgeUrl}/admin/v1/decisions?${qs}`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
+      if (!res.ok) throw new Error(`admin decisions: HTTP ${res.status}`);
+      return ((await res.json()) as { records: StoredDecision[] }).records;
+    },
+    async close() {
+      await edge?.stop();
+      await emulator.close();
+      await rm(persistDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---- relay config ---------------------------------------------------------------------------------
+
+export interface RelaySetup {
+  site: StackSite;
+  /** What the relay applies before it has the site policy; match the site's to keep runs deterministic. */
+  failmode: 'safe' | 'secure';
+  edgeUrls: string[];
+  radiusPort: number;
+  /** Management port (/metrics, /readyz); omitted: disabled. */
+  managementPort?: number;
+  preauthTimeoutMs: number;
+  authTimeoutMs: number;
+  breakerThreshold?: number;
+  probeIntervalMs?: number;
+  logLevel?: LogLevel;
+  /** Upload interval of the offline journal; default the relay's. */
+  journalUploadMs?: number;
+}
+
+/**
+ * Writes key, users file (demo users, scrypt at the lowest cost the relay accepts so that primary
+ * auth does not dominate a load run) and relay.toml into `dir`; returns the config path.
+ */
+export async function writeRelayConfig(dir: string, s: RelaySetup): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'relay.key'), SITE_KEYS[s.site].privateKeyPem, { mode: 0o600 });
+  const lines = await Promise.all(
+    STACK_USERS.map(async (u) => {
+      const salt = randomBytes(16);
+      const params = { N: 1024, r: 8, p: 1 };
+      return `${u}:${formatScryptHash({ ...params, salt, hash: await derive(`${u}-pass`, { ...params, salt }, 32) })}`;
+    }),
+  );
+  await writeFile(join(dir, 'users.txt'), `${lines.join('\n')}\n`);
+  const management = s.managementPort === undefined ? 'enabled = false' : `listen = "127.0.0.1:${s.managementPort}"`;
+  const toml = `
+[relay]
+site = "${s.site}"
+key_file = "relay.key"
+state_dir = "state"
+failmode = "${s.failmode}"
+shutdown_grace_ms = 2000
+
+[edge]
+urls = [${s.edgeUrls.map((u) => `"${u}"`).join(', ')}]
+public_key = "${EDGE_KEY.publicKey}"
+preauth_timeout_ms = ${s.preauthTimeoutMs}
+auth_timeout_ms = ${s.authTimeoutMs}
+breaker_threshold = ${s.breakerThreshold ?? 3}
+probe_interval_ms = ${s.probeIntervalMs ?? 500}
+
+[log]
+level = "${s.logLevel ?? 'silent'}"
+
+[management]
+${management}
+
+[journal]
+upload_interval_ms = ${s.journalUploadMs ?? 30_000}
+
+[primary]
+type = "users_file"
+path = "users.txt"
+
+[[server]]
+mode = "auto"
+listen = ["127.0.0.1:${s.radiusPort}"]
+
+[[server.client]]
+name = "loopback"
+ip = "127.0.0.1"
+secret = "${STACK_RADIUS_SECRET}"
+`;
+  const file = join(dir, 'relay.toml');
+  await writeFile(file, toml);
+  return file;
+}
+
+/** The `start` wiring in this process; resolves once the site policy came from the edge. */
+export async function startRelayInProcess(
+  file: string,
+  opts: { onDecision?: DecisionHook; waitForPolicyMs?: number } = {},
+): Promise<RelayRuntime> {
+  const loaded = await loadConfig(file);
+  const runtime = await startRelay(loaded, {
+    logger: pino({ level: loaded.config.log.level }),
+    ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
+  });
+  if (opts.waitForPolicyMs !== 0) {
+    try {
+      await waitFor(
+        async () => {
+          if (runtime.policy.current().from === 'edge') return true;
+          await runtime.policy.refresh();
+          return false;
+        },
+        opts.waitForPolicyMs ?? 20_000,
+        'the site policy from the edge',
+      );
+    } catch (error) {
+      await runtime.stop(0);
+      throw error;
+    }
+  }
+  return runtime;
+}
+
+export interface RelayProcess {
+  pid: number;
+  managementUrl: string;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** Still running? */
+  alive(): boolean;
+  /** SIGTERM, SIGKILL after killAfterMs; resolves with the exit code. */
+  stop(killAfterMs?: number): Promise<number | null>;
+}
+
+/** `duo-relay start --config FILE` as an operator runs it; ready once /readyz answers 200. */
+export async function spawnRelay(file: string, managementPort: number, readyTimeoutMs = 30_000): Promise<RelayProcess> {
+  const child: ChildProcess = spawn(process.execPath, [DUO_RELAY_BIN, 'start', '--config', file], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => {
+    output = (output + d).slice(-200_000);
+  });
+  child.stderr!.on('data', (d) => {
+    output = (output + d).slice(-200_000);
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const managementUrl = `http://127.0.0.1:${managementPort}`;
+  const proc: RelayProcess = {
+    pid: child.pid!,
+    managementUrl,
+    output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop(killAfterMs = 10_000) {
+      if (proc.alive()) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (!proc.alive()) throw new Error(`duo-relay exited:\n${output}`);
+        return fetch(`${managementUrl}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      readyTimeoutMs,
+      'duo-relay /readyz',
+    );
+  } catch (error) {
+    await proc.stop(0);
+    throw error;
+  }
+  return proc;
+}
+
+/** One Prometheus sample from the relay's /metrics (first match of name and label text). */
+export async function scrapeMetric(managementUrl: string, name: string, labels = ''): Promise<number | undefined> {
+  const text = await (await fetch(`${managementUrl}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (!(rest.startsWith(' ') || rest.startsWith('{'))) continue;
+    if (labels && !rest.includes(labels)) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+// ---- a broken edge --------------------------------------------------------------------------------
+
+/**
+ * How the proxy breaks one stage (`/v1/preauth` or `/v1/auth`); other paths always pass through.
+ * refused: the port is closed (for `auth`, right after the preauth answer); hung: the request is
+ * accepted and never answered; 5xx: HTTP 500; bad_signature_*: the real edge's answer with one
+ * byte of the decision signature, or of the signed body, flipped.
+ */
+export type EdgeFault = 'refused' | 'hung' | '5xx' | 'bad_signature_header' | 'bad_signature_body';
+export type EdgeStage = 'preauth' | 'auth';
+
+export interface EdgeFaultProxy {
+  url: string;
+  set(stage: EdgeStage, fault: EdgeFault): Promise<void>;
+  /** Back to a transparent proxy (listening again, held requests dropped). */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Not forwarded: per-connection headers, and encodings fetch() has already undone. */
+const HOP_BY_HOP = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'content-length',
+  'transfer-encoding',
+  'content-encoding',
+]);
+
+export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProxy> {
+  const faults = new Map<EdgeStage, EdgeFault>();
+  const sockets = new Set<Socket>();
+  const held = new Set<ServerResponse>();
+  const server = createHttpServer((req, res) => {
+    handle(req, res).catch(() => res.socket?.destroy());
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  let listening = true;
+
+  const stopListening = async (except?: Socket) => {
+    if (listening) {
+      listening = false;
+      const closed = new Promise((r) => server.close(r));
+      for (const s of sockets) if (s !== except) s.destroy();
+      if (!except) await closed;
+    }
+  };
+  const listenAgain = async () => {
+    if (!listening) {
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      listening = true;
+    }
+  };
+
+  async function forward(req: IncomingMessage, body: Buffer) {
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k, v]) => !HOP_BY_HOP.has(k) && typeof v === 'string') as Array<
+        [string, string]
+      >,
+    );
+    const upstream = await fetch(`${target}${req.url}`, {
+      method: req.method!,
+      headers,
+      ...(req.method === 'POST' ? { body } : {}),
+    });
+    return {
+      status: upstream.status,
+      headers: Object.fromEntries([...upstream.headers].filter(([k]) => !HOP_BY_HOP.has(k))),
+      body: Buffer.from(await upstream.arrayBuffer()),
+    };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const path = new URL(req.url!, 'http://x').pathname;
+    const stage: EdgeStage | undefined = path === '/v1/preauth' ? 'preauth' : path === '/v1/auth' ? 'auth' : undefined;
+    const fault = stage && faults.get(stage);
+    if (fault === 'hung') {
+      held.add(res);
+      return;
+    }
+    if (fault === '5xx') {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
+      return;
+    }
+    let answer: Awaited<ReturnType<typeof forward>>;
+    try {
+      answer = await forward(req, Buffer.concat(chunks));
+    } catch {
+      res.socket?.destroy();
+      return;
+    }
+    if (fault === 'bad_signature_header') {
+      const sig = answer.headers[HEADER.decisionSignature] ?? '';
+      answer.headers[HEADER.decisionSignature] = flipChar(sig, Math.floor(sig.length / 2));
+    } else if (fault === 'bad_signature_body' && answer.body.length > 0) {
+      const i = Math.floor(answer.body.length / 2);
+      answer.body[i] = answer.body[i]! ^ 0x01;
+    }
+    if (stage === 'preauth' && faults.get('auth') === 'refused') {
+      // The login's next call (/v1/auth) must find the port closed: stop listening and drop every
+      // pooled connection before this answer goes out, and close this one after it.
+      await stopListening(req.socket);
+      res.setHeader('connection', 'close');
+    }
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+  }
+
+  const dropHeld = () => {
+    for (const r of held) r.socket?.destroy();
+    held.clear();
+  };
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async set(stage, fault) {
+      faults.set(stage, fault);
+      if (fault === 'refused' && stage === 'preauth') await stopListening();
+    },
+    async clear() {
+      faults.clear();
+      dropHeld();
+      await listenAgain();
+    },
+    async close() {
+      faults.clear();
+      dropHeld();
+      await stopListening();
+    },
+  };
+}
+
+function flipChar(s: string, i: number): string {
+  if (s.length === 0) return 'A';
+  const c = s[i] === 'A' ? 'B' : 'A';
+  return s.slice(0, i) + c + s.slice(i + 1);
+}
+
+/** Accepts TCP connections and never sends a byte: an edge that hangs. */
+export async function startHungServer(port = 0): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createTcpServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.once('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const bound = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    async close() {
+      const closed = new Promise((r) => server.close(r));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+/** A temp dir for one run's relay files. */
+export const stackDir = (prefix: string): Promise<string> => mkdtemp(join(tmpdir(), `${prefix}-`));
