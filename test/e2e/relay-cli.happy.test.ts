@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY } from '../../src/failmode/messages.ts';
 import { importPrivateKeyPem, publicKeyOf } from '../../src/wire/ed25519.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
+import { runProcess } from '../support/process.ts';
 import { radclient } from '../support/radclient.ts';
 
 /** The `duo-relay` binary as an admin runs it: a child process, signals, exit codes. */
@@ -15,26 +16,12 @@ const BIN = resolve(import.meta.dirname, '../../local-relay/bin/duo-relay.js');
 const SECRET = 'cli-radius-secret-0123456789';
 let dir: string;
 
-function run(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', rej);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
+const run = (args: string[], input?: string) =>
+  runProcess(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    killAfterMs: 20_000,
+    ...(input === undefined ? {} : { input }),
   });
-}
 
 async function freePort(type: 'udp4' | 'tcp'): Promise<number> {
   if (type === 'udp4') {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import {
@@ -11,6 +10,7 @@ import {
   type RadiusAttribute,
   textAttribute,
 } from '../../local-relay/src/radius/index.ts';
+import { runProcess } from './process.ts';
 
 /**
  * Drives Debian's `radclient` (freeradius-utils) the way an admin would, through stdin, and parses
@@ -62,13 +62,11 @@ export async function radclient(opts: RadclientOptions): Promise<RadclientReply>
     opts.command ?? 'auth',
     opts.secret,
   ];
-  const { stdout, stderr, exitCode } = await run(
-    'radclient',
-    args,
-    `${lines.join(', ')}\n`,
-    (timeoutS * (retries + 1) + 5) * 1000,
-  );
-  return { ...parseTranscript(stdout), exitCode, stdout, stderr };
+  const { stdout, stderr, code } = await runProcess('radclient', args, {
+    input: `${lines.join(', ')}\n`,
+    killAfterMs: (timeoutS * (retries + 1) + 5) * 1000,
+  });
+  return { ...parseTranscript(stdout), exitCode: code, stdout, stderr };
 }
 
 export function parseTranscript(stdout: string): Pick<RadclientReply, 'code' | 'id' | 'attributes'> {
@@ -95,35 +93,6 @@ export function parseTranscript(stdout: string): Pick<RadclientReply, 'code' | '
 
 function unquote(v: string): string {
   return v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v;
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  input: string,
-  killAfterMs: number,
-): Promise<{ stdout: string; stderr: string; exitCode: number | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, exitCode });
-    });
-    child.stdin.end(input);
-  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runProcess } from '../process.ts';
 import { freePort } from '../slapd.ts';
 import { ROOT } from './options.ts';
 
@@ -97,25 +98,5 @@ export interface CliRun {
 
 /** `duo-relay ARGS` with `input` on stdin; killed after killAfterMs. */
 export function runDuoRelay(args: string[], input = '', killAfterMs = 60_000): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [DUO_RELAY_BIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  return runProcess(process.execPath, [DUO_RELAY_BIN, ...args], { input, cwd: ROOT, killAfterMs });
 }
