@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { type RunningEdge, startEdge } from '../support/edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { type RadclientReply, radclient } from '../support/radclient.ts';
 import { type Slapd, startSlapd } from '../support/slapd.ts';
+import { freeUdpPort } from '../support/wait.ts';
 
 /**
  * Issue 4, done-when: radclient → relay (LDAP primary against a real slapd) → edge → Duo emulator
@@ -45,14 +45,6 @@ let edge: RunningEdge;
 let slapd: Slapd;
 let dir: string;
 const relays: Partial<Record<'users_file' | 'ldap', { runtime: RelayRuntime; port: number }>> = {};
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function startWith(kind: 'users_file' | 'ldap', primary: string) {
   const port = await freeUdpPort();

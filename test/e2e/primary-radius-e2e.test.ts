@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +27,7 @@ import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { expectedMppeKeys, generateAuthenticatorResponse } from '../support/mschapv2.ts';
 import { openUdpPeer, radclient } from '../support/radclient.ts';
 import { enc, msChapV2NasRequest, NAS_SECRET } from '../support/radius-upstream-fixtures.ts';
+import { freeUdpPort } from '../support/wait.ts';
 
 /**
  * Issue 4: the relay with an upstream RADIUS primary (a real FreeRADIUS 3.2), end to end through
@@ -44,14 +44,6 @@ let upstream: FreeRadiusHandle;
 let relay: RelayRuntime;
 let dir: string;
 let port: number;
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port: p } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 /** Sends an MS-CHAPv2 Access-Request as a NAS would, returns the authentic reply. */
 async function msChapLogin(user: string, password: string) {

@@ -16,6 +16,7 @@ import {
   type RadiusRawRequest,
 } from '../../local-relay/src/server/index.ts';
 import { buildRequest, openUdpPeer, type UdpPeer } from '../support/radclient.ts';
+import { waitFor } from '../support/wait.ts';
 
 const SECRET = 'happy-path-secret-0123456789';
 const secret = new TextEncoder().encode(SECRET);
@@ -204,7 +205,11 @@ describe('RADIUS server: duplicate detection (RFC 5080 §2.2.2)', () => {
     const req = buildRequest({ secret, identifier: 30, username: 'alice', password: 'alice-pass' });
     peer.send(req.bytes, port4);
     peer.send(req.bytes, port4);
-    await waitFor(() => server.counters().duplicates_in_flight === before.duplicates_in_flight! + 1);
+    await waitFor(
+      () => server.counters().duplicates_in_flight === before.duplicates_in_flight! + 1,
+      3000,
+      'the in-flight duplicate',
+    );
     expect(server.inFlight()).toBe(1);
     release();
     const first = await peer.next();
@@ -235,7 +240,7 @@ describe('RADIUS server: lifecycle', () => {
     });
     const pending = buildRequest({ secret, identifier: 40, username: 'a', password: 'p' });
     peer.send(pending.bytes, port4);
-    await waitFor(() => server.inFlight() === 1);
+    await waitFor(() => server.inFlight() === 1, 3000, 'one request in flight');
     const newSecret = new TextEncoder().encode('rotated-secret-abcdefghijkl');
     server.reload([
       { host: '127.0.0.1', port: 0, clients: [client({ secret: newSecret })] },
@@ -269,21 +274,13 @@ describe('RADIUS server: lifecycle', () => {
     const [bound] = await s.start();
     const req = buildRequest({ secret, identifier: 50, username: 'a', password: 'p' });
     peer.send(req.bytes, bound!.port);
-    await waitFor(() => s.inFlight() === 1);
+    await waitFor(() => s.inFlight() === 1, 3000, 'one request in flight');
     const stopped = s.stop(10_000);
     peer.send(buildRequest({ secret, identifier: 51, username: 'b', password: 'p' }).bytes, bound!.port);
-    await waitFor(() => s.counters().dropped_stopping === 1);
+    await waitFor(() => s.counters().dropped_stopping === 1, 3000, 'the drop while stopping');
     release();
     await stopped;
     expect(await peer.next()).toBeDefined();
     expect(own.calls).toHaveLength(1);
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -5,6 +5,7 @@ import type { LoginFlow, LoginOutcome, LoginRequest } from '../../local-relay/sr
 import { Attr, Code, decodePacket, verifyReply } from '../../local-relay/src/radius/index.ts';
 import { createRadiusServer, type RadiusClientEntry } from '../../local-relay/src/server/index.ts';
 import { buildRequest, openUdpPeer, type UdpPeer } from '../support/radclient.ts';
+import { waitFor } from '../support/wait.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const STRICT = enc('strict-client-secret-0123456789');
@@ -59,7 +60,7 @@ beforeEach(() => {
 async function expectSilentDrop(from: string, bytes: Uint8Array, counter: string): Promise<void> {
   const before = server.counters()[counter]!;
   peers[from]!.send(bytes, port);
-  await waitFor(() => server.counters()[counter] === before + 1);
+  await waitFor(() => server.counters()[counter] === before + 1, 3000, `${counter} to move`);
   expect(await peers[from]!.next(100)).toBeUndefined();
 }
 
@@ -157,7 +158,7 @@ describe('what the server refuses to process', () => {
     await expectSilentDrop('127.0.0.1', accounting.bytes, 'unsupported_code');
     const noise = server.counters().packets_received!;
     for (let i = 0; i < 200; i++) peers['127.0.0.1']!.send(new Uint8Array(randomBytes(1 + (i % 90))), port);
-    await waitFor(() => server.counters().packets_received === noise + 200);
+    await waitFor(() => server.counters().packets_received === noise + 200, 3000, 'the 200 noise datagrams');
     expect(server.counters().internal_errors).toBe(0);
     await expectAnswer('127.0.0.1', buildRequest({ secret: STRICT, username: 'a', password: 'p' }), STRICT);
   });
@@ -201,11 +202,3 @@ describe('what the server refuses to process', () => {
     );
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

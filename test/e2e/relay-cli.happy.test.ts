@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +8,7 @@ import { importPrivateKeyPem, publicKeyOf } from '../../src/wire/ed25519.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { runProcess } from '../support/process.ts';
 import { radclient } from '../support/radclient.ts';
+import { freeTcpPort, freeUdpPort, waitFor } from '../support/wait.ts';
 
 /** The `duo-relay` binary as an admin runs it: a child process, signals, exit codes. */
 
@@ -22,22 +22,6 @@ const run = (args: string[], input?: string) =>
     killAfterMs: 20_000,
     ...(input === undefined ? {} : { input }),
   });
-
-async function freePort(type: 'udp4' | 'tcp'): Promise<number> {
-  if (type === 'udp4') {
-    const s = createSocket('udp4');
-    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-    const { port } = s.address();
-    await new Promise<void>((r) => s.close(() => r()));
-    return port;
-  }
-  const { createServer } = await import('node:net');
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'relay-cli-'));
@@ -82,8 +66,8 @@ describe('duo-relay CLI', () => {
 
   it('start serves RADIUS, reloads on SIGHUP (bad config kept out), stops on SIGTERM with status 0', async () => {
     await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
-    const port = await freePort('udp4');
-    const deadEdge = await freePort('tcp');
+    const port = await freeUdpPort();
+    const deadEdge = await freeTcpPort();
     const toml = (exempt: string) => `
 [relay]
 site = "site-a"
@@ -124,7 +108,7 @@ secret = "${SECRET}"
     });
     const exited = new Promise<number | null>((r) => child.on('close', r));
     try {
-      await until(() => logs.includes('duo-relay started'), 15_000);
+      await waitFor(() => logs.includes('duo-relay started'), 15_000, 'duo-relay started');
       const send = (user: string, password: string) =>
         radclient({
           port,
@@ -142,13 +126,13 @@ secret = "${SECRET}"
 
       await writeFile(join(dir, 'relay.toml'), toml('"svc-backup"'));
       child.kill('SIGHUP');
-      await until(() => logs.includes('configuration reloaded'), 10_000);
+      await waitFor(() => logs.includes('configuration reloaded'), 10_000, 'configuration reloaded');
       const exempt = await send('svc-backup', 'svc-pass');
       expect(exempt.attributes).toContainEqual({ name: 'Reply-Message', value: REPLY.exempt });
 
       await writeFile(join(dir, 'relay.toml'), toml('"svc-backup"').replace('site = "site-a"', ''));
       child.kill('SIGHUP');
-      await until(() => logs.includes('reload failed'), 10_000);
+      await waitFor(() => logs.includes('reload failed'), 10_000, 'reload failed');
       expect((await send('svc-backup', 'svc-pass')).attributes).toContainEqual({
         name: 'Reply-Message',
         value: REPLY.exempt,
@@ -171,11 +155,3 @@ secret = "${SECRET}"
     expect(r.stderr).toContain(`${join(dir, 'bad.toml')}: edge:`);
   });
 });
-
-async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { edgeTestBindings } from '../support/edge-bindings.ts';
 import { type RunningEdge, startEdge } from '../support/edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { buildRequest, openUdpPeer, radclient } from '../support/radclient.ts';
+import { freeUdpPort, waitFor } from '../support/wait.ts';
 
 /**
  * radclient → relay (the `start` wiring, in-process) → edge (real worker) → Duo emulator.
@@ -33,14 +33,6 @@ let relayB: RelayRuntime;
 const ports = { auto: 0, challenge: 0, concat: 0, duoOnly: 0, siteB: 0 };
 /** Every request the relays send to the edge, by path. */
 const edgeCalls: string[] = [];
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function relayToml(site: string, servers: string): string {
   return `
@@ -89,16 +81,8 @@ async function start(site: string, toml: string): Promise<RelayRuntime> {
     logger: pino({ level: process.env.RELAY_E2E_LOG ?? 'silent' }),
     fetch: fetchSpy,
   });
-  await waitFor(() => runtime.policy.current().from === 'edge', 20_000);
+  await waitFor(() => runtime.policy.current().from === 'edge', 20_000, 'the site policy from the edge');
   return runtime;
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function auth(port: number, user: string, password: string, extra: string[] = []) {
@@ -263,7 +247,7 @@ describe('relay end to end with the edge down', () => {
     expect(edgeCalls.filter((p) => p === '/v1/preauth').length).toBe(callsWhileOpen);
 
     edge = await startEdge({ bindings: edgeTestBindings(emulator.url) as never, persistDir, port: edgePort });
-    await waitFor(() => relayA.breaker.state === 'closed', 10_000);
+    await waitFor(() => relayA.breaker.state === 'closed', 10_000, 'the breaker to close');
     emulator.state.clearRequests();
     const back = await auth(ports.auto, 'alice', 'alice-pass');
     expect(back.code).toBe('Access-Accept');

@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +11,7 @@ import { Attr, decodePacket, decodeText, getAttribute } from '../../local-relay/
 import { REPLY } from '../../src/failmode/messages.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { buildRequest, openUdpPeer } from '../support/radclient.ts';
+import { freeTcpPort } from '../support/wait.ts';
 
 /**
  * The ops wiring of the running relay (issue 6): one auth_event line per decision, metrics on the
@@ -20,14 +20,6 @@ import { buildRequest, openUdpPeer } from '../support/radclient.ts';
  */
 
 const SECRET = 'ops-test-radius-secret-0123';
-
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Started {
   runtime: RelayRuntime;

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'ldapts';
+import { freeTcpPort } from './wait.ts';
+
+/** Older name, still imported by some tests. */
+export { freeTcpPort as freePort } from './wait.ts';
 
 /**
  * A real Debian OpenLDAP `slapd` for tests: temp dir, slapd.conf, mdb database seeded by slapadd,
@@ -52,7 +56,7 @@ export async function startSlapd(): Promise<Slapd> {
   try {
     await mkdir(join(dir, 'db'));
     const caFile = await makeCertificates(dir);
-    const [ldapPort, ldapsPort] = [await freePort(), await freePort()];
+    const [ldapPort, ldapsPort] = [await freeTcpPort(), await freeTcpPort()];
     await writeFile(join(dir, 'slapd.conf'), slapdConf(dir));
     await writeFile(join(dir, 'seed.ldif'), seedLdif());
     await run('slapadd', ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'seed.ldif')]);
@@ -262,21 +266,6 @@ async function terminate(proc: ChildProcess): Promise<void> {
   const killTimer = setTimeout(() => proc.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(killTimer);
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /**

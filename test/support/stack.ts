@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
@@ -18,6 +17,10 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo
 import { type EdgeBindingOptions, edgeTestBindings, TEST_ADMIN_TOKEN } from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
+import { waitFor } from './wait.ts';
+
+/** Re-exported so fault, load and bench runs get the whole harness from one import. */
+export { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 
 /**
  * The whole path on loopback for fault, load and benchmark runs: Duo emulator → edge worker
@@ -34,30 +37,6 @@ export const STACK_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'g
 
 export type StackSite = 'site-a' | 'site-b' | 'site-c';
 const SITE_KEYS = { 'site-a': RELAY_A_KEY, 'site-b': RELAY_B_KEY, 'site-c': RELAY_C_KEY } as const;
-
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-export async function freeTcpPort(): Promise<number> {
-  const s = createTcpServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // ---- Duo emulator + edge -------------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runProcess } from '../process.ts';
-import { freePort } from '../slapd.ts';
+import { freeTcpPort, freeUdpPort } from '../wait.ts';
 import { ROOT } from './options.ts';
+
+/** Re-exported for the tests that spawn the stack and need a port for their own relay. */
+export { freeUdpPort } from '../wait.ts';
 
 /**
  * For end-to-end tests: `npm start`'s entry point as a child process on free ports with its own
@@ -25,20 +27,12 @@ export interface StackProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | null>;
 }
 
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 export async function spawnLocalStack(readyTimeoutMs = 90_000): Promise<StackProcess> {
   const ports = {
-    emulator: await freePort(),
-    edge: await freePort(),
+    emulator: await freeTcpPort(),
+    edge: await freeTcpPort(),
     radius: await freeUdpPort(),
-    metrics: await freePort(),
+    metrics: await freeTcpPort(),
   };
   const stateDir = await mkdtemp(join(tmpdir(), 'duo-edge-local-'));
   const child = spawn(process.execPath, [LOCAL_STACK_MAIN], {
