@@ -21,7 +21,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop('SIGKILL');
+  await stack?.stop();
 });
 
 /** A variant of the stack's relay.toml next to it (relative paths keep resolving). */

@@ -19,7 +19,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop('SIGKILL');
+  await stack?.stop();
 });
 
 const testAuth = (args: string[], input = '') => runDuoRelay(['test-auth', ...args, '--server', server], input);

@@ -47,7 +47,17 @@ export async function spawnLocalStack(readyTimeoutMs = 90_000): Promise<StackPro
       DUO_API_BASE_URL: '',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so a stop reaches workerd and the other grandchildren too: a SIGKILL
+    // of the stack alone would orphan them.
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // Already gone.
+    }
+  };
   let output = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const cleanup = () => rm(stateDir, { recursive: true, force: true });
@@ -68,10 +78,12 @@ export async function spawnLocalStack(readyTimeoutMs = 90_000): Promise<StackPro
     });
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 30_000) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    if (child.exitCode === null && child.signalCode === null) signalGroup(signal);
+    const timer = setTimeout(() => signalGroup('SIGKILL'), killAfterMs);
     const code = await exited;
     clearTimeout(timer);
+    // Whatever the stack left behind (it should leave nothing) goes with the group.
+    signalGroup('SIGKILL');
     await cleanup();
     return code;
   };
