@@ -1,7 +1,7 @@
 /**
  * Failmode under an edge outage (issue 7): how fast the relay answers when the edge is gone.
  *
- *   npx node test/bench/outage.bench.ts [--open-logins 2000]
+ *   npx node test/bench/outage.bench.ts [--open-logins 2000] [--journal-sync batch|before_reply]
  *
  * NAS → `duo-relay start` (child, default edge timeouts: preauth 5 s, breaker after 3 transport
  * failures, probe every 5 s) → edge (workerd) → emulator. Per outage kind — refused (edge stopped,
@@ -9,7 +9,7 @@
  * time to the first failmode decision, p50/p99 once the breaker is open (goal p99 < 5 ms), and
  * time from the edge listening again to the first login decided by Duo again.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { REPLY } from '../../src/failmode/messages.ts';
 import {
@@ -26,8 +26,17 @@ import {
 import { closedLoop, type LoginResult, RadiusLoginClient } from './lib/radius-load.ts';
 import { machine, ms, sleep, summarize, table } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { 'open-logins': { type: 'string', default: '2000' } } });
+const { values } = parseArgs({
+  options: {
+    'open-logins': { type: 'string', default: '2000' },
+    // Every failmode decision is journalled: what its reply waits for is most of what is measured.
+    'journal-sync': { type: 'string', default: 'batch' },
+  },
+});
 const OPEN_LOGINS = Number(values['open-logins']);
+const JOURNAL_SYNC = values['journal-sync'];
+if (JOURNAL_SYNC !== 'batch' && JOURNAL_SYNC !== 'before_reply')
+  throw new Error('--journal-sync: batch or before_reply');
 const PREAUTH_TIMEOUT_MS = 5_000;
 const PROBE_MS = 5_000;
 
@@ -48,6 +57,7 @@ const file = await writeRelayConfig(dir, {
   probeIntervalMs: PROBE_MS,
   logLevel: 'error',
 });
+await writeFile(file, (await readFile(file, 'utf8')).replace('[journal]\n', `[journal]\nsync = "${JOURNAL_SYNC}"\n`));
 const relay = await spawnRelay(file, managementPort);
 const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 4 });
 
@@ -124,7 +134,7 @@ try {
   console.log(`\nFailmode under an edge outage — ${machine()}`);
   console.log(
     `relay: preauth_timeout_ms ${PREAUTH_TIMEOUT_MS}, breaker_threshold 3, probe_interval_ms ${PROBE_MS}; ` +
-      `site failmode safe; ${OPEN_LOGINS} sequential logins + 5 s at concurrency 50 while open\n`,
+      `journal sync ${JOURNAL_SYNC}; site failmode safe; ${OPEN_LOGINS} sequential logins + 5 s at concurrency 50 while open\n`,
   );
   console.log(
     table(

@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JournalFileHandle } from '../../local-relay/src/journal/journal-file.ts';
 import type { JournalEntry, JournalLogger } from '../../local-relay/src/journal/record.ts';
 
 /** Helpers for the journal suites (not a test file itself). */
@@ -29,4 +30,52 @@ export function memoryLogger() {
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'journal-test-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A real journal file whose writes and datasyncs are counted, and whose datasyncs can be held
+ * (to see what waits for them) or made to fail.
+ */
+export function instrumentedFile() {
+  const counts = { writes: 0, syncs: 0 };
+  let gate: Promise<void> | undefined;
+  let release = () => {};
+  let failNext = false;
+  const openFile = async (path: string): Promise<JournalFileHandle> => {
+    const fh = await open(path, 'a');
+    return {
+      write: (buffer, offset, length) => {
+        counts.writes += 1;
+        return fh.write(buffer, offset, length);
+      },
+      async datasync() {
+        counts.syncs += 1;
+        await gate;
+        if (failNext) {
+          failNext = false;
+          throw Object.assign(new Error('EIO'), { code: 'EIO' });
+        }
+        await fh.datasync();
+      },
+      truncate: (length) => fh.truncate(length),
+      close: () => fh.close(),
+    };
+  };
+  return {
+    openFile,
+    counts,
+    /** Datasyncs started from now on wait until `release()`. */
+    hold() {
+      gate = new Promise((r) => {
+        release = () => {
+          gate = undefined;
+          r();
+        };
+      });
+    },
+    release: () => release(),
+    failNextSync() {
+      failNext = true;
+    },
+  };
 }

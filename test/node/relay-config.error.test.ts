@@ -73,7 +73,7 @@ describe('config: valid file', () => {
     expect(warnings).toEqual(['server[0].client[0].secret is shorter than 16 bytes: use a long random secret']);
     expect(warnings.join()).not.toContain('short,');
     expect(config.management).toEqual({ enabled: true, listen: '127.0.0.1:9812', allow_remote: false });
-    expect(config.journal).toEqual({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000 });
+    expect(config.journal).toEqual({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000, sync: 'batch' });
     expect(config.edge.heartbeat_interval_ms).toBe(30_000);
   });
 
@@ -158,6 +158,7 @@ describe('config errors name the file, the key and the problem', () => {
     ],
     ['management on a bad address', `${VALID}\n[management]\nlisten = "nowhere"\n`, 'management.listen', /ip:port/],
     ['journal too small', `${VALID}\n[journal]\nmax_bytes = 10\n`, 'journal.max_bytes', /./],
+    ['journal sync mode unknown', `${VALID}\n[journal]\nsync = "never"\n`, 'journal.sync', /batch/],
     [
       'ldap primary missing keys',
       VALID.replace('type = "users_file"\npath = "users.txt"', 'type = "ldap"\nhosts = ["dc1"]'),

@@ -112,6 +112,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     stateDir: config.relay.state_dir,
     maxBytes: config.journal.max_bytes,
     intervalMs: config.journal.upload_interval_ms,
+    sync: config.journal.sync,
     edge,
     logger: log,
   });
@@ -144,7 +145,9 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
 
   const challenges = new ChallengeStore();
   const view = policyView(policy);
-  /** One auth_event line, metrics and (when the edge never saw it) the journal, per decision. */
+  /** One auth_event line, metrics and (when the edge never saw it) the journal, per decision.
+   * The NAS reply waits for the journal append: its write() with `[journal] sync = "batch"`,
+   * also its group-committed fsync with `"before_reply"`. */
   const decisionHook =
     (serverSection: string): DecisionHook =>
     (d: FlowDecision) => {

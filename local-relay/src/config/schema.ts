@@ -79,9 +79,11 @@ const journalSection = z
       .default(64 * 1024 * 1024),
     /** How often pending records are uploaded (also right after the edge comes back). */
     upload_interval_ms: ms(30_000),
+    /** What a journalled reply waits for: the write (kill -9 safe) or its fsync (power-loss safe). */
+    sync: z.enum(['batch', 'before_reply']).default('batch'),
   })
   .strict()
-  .default({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000 });
+  .default({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000, sync: 'batch' });
 
 function primarySection(ctx: SecretContext) {
   const usersFile = z.object({ path: z.string().min(1) }).strict();

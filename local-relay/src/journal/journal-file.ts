@@ -1,6 +1,14 @@
 import { readFile, truncate } from 'node:fs/promises';
 import { type JournalRecord, journalRecordSchema } from './record.ts';
 
+/** What the journal needs of the file it appends to (node's FileHandle opened with 'a'). */
+export interface JournalFileHandle {
+  write(buffer: Buffer, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface LoadedRecord {
   record: JournalRecord;
   /** Byte offset just past this record's line. */

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
-import { type LoadedRecord, loadJournalFile } from './journal-file.ts';
+import { groupCommit } from './group-commit.ts';
+import { type JournalFileHandle, type LoadedRecord, loadJournalFile } from './journal-file.ts';
 import {
   type JournalEntry,
   type JournalLogger,
@@ -13,11 +14,21 @@ import {
 
 /**
  * The relay's offline journal: every decision made while the edge is unreachable, kept until the
- * edge has it. `journal.jsonl` is append-only, one fsynced JSON line per record; `journal.offset`
- * holds how many bytes of it the edge has acknowledged, replaced atomically. A restart (or a
- * kill -9) resumes from there; a record is re-sent at most once more, and its stable id makes
- * that harmless.
+ * edge has it. `journal.jsonl` is append-only, one JSON line per record, written in append order
+ * and made durable by group commit (one datasync for every record written before it started);
+ * `journal.offset` holds how many bytes of it the edge has acknowledged, replaced atomically. A
+ * restart (or a kill -9) resumes from there; a record is re-sent at most once more, and its
+ * stable id makes that harmless.
+ *
+ * What `append` waits for is `sync`:
+ * - `batch` (default): the record's write() — it is in the kernel's page cache, which survives
+ *   the relay process dying in any way (kill -9, crash, OOM kill). The datasync follows right
+ *   behind in the group commit, so only a power loss or kernel crash within that one fsync
+ *   (a few ms) can lose it.
+ * - `before_reply`: the datasync covering the record — nothing acknowledged is lost even to a
+ *   power cut, at the cost of one fsync of latency on every journalled reply.
  */
+export type JournalSyncMode = 'batch' | 'before_reply';
 
 export interface JournalOptions {
   dir: string;
@@ -26,6 +37,10 @@ export interface JournalOptions {
   logger: JournalLogger;
   /** Cap on one upload batch's JSON size, to stay under the edge's request body limit. */
   maxBatchBytes?: number;
+  /** What `append` resolves after; see above. Default `batch`. */
+  sync?: JournalSyncMode;
+  /** Opens `journal.jsonl` for appending (tests count and hold datasyncs through it). */
+  openFile?: (path: string) => Promise<JournalFileHandle>;
 }
 
 export type AppendResult = { stored: true; id: string } | { stored: false; reason: 'full' | 'invalid' | 'io' };
@@ -81,10 +96,20 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     await writeFileAtomic(offsetPath, offsetJson(committedBytes()));
   }
 
-  const fh: FileHandle = await open(journalPath, 'a');
+  const fh = await (options.openFile ?? ((path: string) => open(path, 'a')))(journalPath);
+  const syncMode = options.sync ?? 'batch';
+  const commits = groupCommit(
+    () => fh.datasync(),
+    (e) =>
+      logger.error(
+        { code: (e as NodeJS.ErrnoException).code },
+        'journal: datasync failed; records written since the last one may not survive a power loss',
+      ),
+  );
   let droppedCount = 0;
   let closed = false;
-  // One operation on the files at a time: appends, commits and compaction never interleave.
+  // One operation on the files at a time: writes, offset commits and compaction never interleave.
+  // Datasyncs run beside them (group commit): a sync only ever makes more of the file durable.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
     const run = queue.then(op);
@@ -98,23 +123,61 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
     return { stored: false, reason };
   };
 
-  async function appendNow(entry: JournalEntry): Promise<AppendResult> {
-    if (closed) return drop('io', { closed: true });
+  /** Validated lines waiting for the next write, in append order. */
+  let queued: Array<{ line: Buffer; record: JournalRecord; done: (r: Promise<AppendResult> | AppendResult) => void }> =
+    [];
+  let queuedBytes = 0;
+
+  function append(entry: JournalEntry): Promise<AppendResult> {
+    if (closed) return Promise.resolve(drop('io', { closed: true }));
     const parsed = journalRecordSchema.safeParse({ ...entry, id: entry.id ?? randomUUID() });
-    if (!parsed.success) return drop('invalid', { field: parsed.error.issues[0]?.path.join('.') });
+    if (!parsed.success) return Promise.resolve(drop('invalid', { field: parsed.error.issues[0]?.path.join('.') }));
     const line = Buffer.from(`${JSON.stringify(parsed.data)}\n`, 'utf8');
-    if (size + line.length > maxBytes) return drop('full', { size, maxBytes });
+    if (size + queuedBytes + line.length > maxBytes) return Promise.resolve(drop('full', { size, maxBytes }));
+    return new Promise((done) => {
+      queued.push({ line, record: parsed.data, done });
+      queuedBytes += line.length;
+      // The first line of a batch schedules the write; lines arriving before it runs join it.
+      if (queued.length === 1)
+        serial(writeQueued).catch((e: unknown) => logger.error({ error: (e as Error).name }, 'journal: write failed'));
+    });
+  }
+
+  /** Writes every queued line with one write(), in order, and hands the batch to group commit. */
+  async function writeQueued(): Promise<void> {
+    const batch = queued;
+    queued = [];
+    queuedBytes = 0;
+    if (closed) {
+      for (const q of batch) q.done(drop('io', { closed: true }));
+      return;
+    }
+    const bytes = Buffer.concat(batch.map((q) => q.line));
     try {
-      await fh.write(line);
-      await fh.datasync();
+      for (let at = 0; at < bytes.length; ) at += (await fh.write(bytes, at, bytes.length - at)).bytesWritten;
     } catch (e) {
       // Cut any partial line so the next append starts on a clean line.
       await fh.truncate(size).catch(() => {});
-      return drop('io', { code: (e as NodeJS.ErrnoException).code });
+      for (const q of batch) q.done(drop('io', { code: (e as NodeJS.ErrnoException).code }));
+      return;
     }
-    size += line.length;
-    records.push({ record: parsed.data, end: size });
-    return { stored: true, id: parsed.data.id };
+    for (const q of batch) {
+      size += q.line.length;
+      records.push({ record: q.record, end: size });
+    }
+    commits.wrote(bytes.length);
+    const upTo = commits.written();
+    for (const q of batch) {
+      const stored: AppendResult = { stored: true, id: q.record.id };
+      if (syncMode === 'batch') q.done(stored);
+      else
+        q.done(
+          commits.durable(upTo).then(
+            () => stored,
+            () => drop('io', { id: q.record.id, sync: 'failed' }),
+          ),
+        );
+    }
   }
 
   async function commit(count: number): Promise<void> {
@@ -172,7 +235,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
   }
 
   return {
-    append: (entry) => serial(() => appendNow(entry)).catch((e: unknown) => drop('io', { error: (e as Error).name })),
+    append,
     pending: () => records.slice(committed).map((r) => r.record),
     depth: () => records.length - committed,
     dropped: () => droppedCount,
@@ -191,6 +254,7 @@ export async function openJournal(options: JournalOptions): Promise<Journal> {
       await uploading;
       await serial(async () => {
         closed = true;
+        await commits.durable(commits.written()).catch(() => {});
         await fh.close();
       });
     },

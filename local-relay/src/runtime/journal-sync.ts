@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import type { EdgeClient } from '../edge/client.ts';
 import type { FlowDecision } from '../flow/index.ts';
 import { journalEntryOf } from '../journal/from-decision.ts';
-import { type Journal, openJournal, type UploadReport } from '../journal/journal.ts';
+import { type Journal, type JournalSyncMode, openJournal, type UploadReport } from '../journal/journal.ts';
 
 /**
  * The offline journal in the running relay: decisions the edge never saw (relay failmode,
- * relay-applied exemptions) are appended (fsynced before the NAS gets its reply) and uploaded in
+ * relay-applied exemptions) are appended before the NAS gets its reply (written, or also fsynced:
+ * `[journal] sync`, see the journal) and uploaded in
  * order through the signed `POST /v1/audit`: at start, whenever the breaker closes, and every
  * `intervalMs`. An upload that fails leaves the records for the next try; ids make repeats harmless.
  */
@@ -26,11 +27,17 @@ export async function startJournalSync(opts: {
   stateDir: string;
   maxBytes: number;
   intervalMs: number;
+  sync: JournalSyncMode;
   edge: Pick<EdgeClient, 'uploadAudit'>;
   logger: Logger;
 }): Promise<JournalSync> {
   const log = opts.logger.child({ component: 'journal' });
-  const journal = await openJournal({ dir: join(opts.stateDir, JOURNAL_DIR), maxBytes: opts.maxBytes, logger: log });
+  const journal = await openJournal({
+    dir: join(opts.stateDir, JOURNAL_DIR),
+    maxBytes: opts.maxBytes,
+    sync: opts.sync,
+    logger: log,
+  });
   if (journal.depth() > 0) log.info({ pending: journal.depth() }, 'journal: decisions waiting for the edge');
   let timer: NodeJS.Timeout | undefined;
 
