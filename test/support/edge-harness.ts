@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { unstable_startWorker } from 'wrangler';
 import type { EdgeSecretsAndVars } from './edge-bindings.ts';
+import { freeTcpPort } from './wait.ts';
 
 /**
  * The real worker, for Node-side end-to-end tests, benchmarks and `npm start`: wrangler's dev
@@ -18,7 +19,7 @@ const WRANGLER_BIN = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
 const D1_DATABASE = 'duo-edge-audit';
 
 export interface StartEdgeOptions {
-  /** Default: a free port chosen by wrangler. */
+  /** Default: a free loopback port (never wrangler's own default, 8787, which `npm start` uses). */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
@@ -53,7 +54,7 @@ export async function startEdge(options: StartEdgeOptions): Promise<RunningEdge>
       dev: {
         server: {
           hostname: options.host ?? '127.0.0.1',
-          ...(options.port !== undefined ? { port: options.port } : {}),
+          port: options.port ?? (await freeTcpPort()),
         },
         inspector: false,
         persist,
