@@ -7,7 +7,9 @@
  * answers preauth at once and holds every /v1/auth (lib/held-edge.ts says why not workerd here).
  * Logins go out at --rate per second (faster, the relay's edge calls fall behind its 10 s preauth
  * timeout on this 2-core box and logins fail over to failmode) with a NAS retransmit after 5 s; once all are waiting, RSS is
- * sampled for 3 s, then every push is "approved" and the answers are counted.
+ * sampled for 3 s, then every push is "approved" and the answers are counted. The relay's own
+ * metrics split RSS into V8 heap (used/committed) and external memory, and count its descriptors
+ * (one socket per waiting login while the edge speaks HTTP/1.1).
  */
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -55,6 +57,7 @@ const client = await RadiusLoginClient.open({
 try {
   await sleep(1_000);
   const idle = await rssMiB(relay.pid);
+  const idleSplit = await memorySplit(relay.managementUrl);
   const during = sampleRss(relay.pid, 250);
   const started = performance.now();
   const logins = paced(LOGINS, RATE, (n) =>
@@ -75,6 +78,7 @@ try {
   const allWaitingAfter = (performance.now() - started) / 1000;
   await sleep(3_000);
   const waiting = await rssMiB(relay.pid);
+  const waitingSplit = await memorySplit(relay.managementUrl);
   edge.release();
   const results = await logins;
   const { peak } = await during.stop();
@@ -96,6 +100,15 @@ try {
     ),
   );
   console.log(
+    `\n${table(
+      ['state', 'heap used (MiB)', 'heap committed (MiB)', 'external (MiB)', 'open descriptors'],
+      [
+        ['idle', ...idleSplit],
+        [`${LOGINS} waiting`, ...waitingSplit],
+      ],
+    )}\nper waiting login: ${perLogin(idle, waiting)} KiB RSS, ${perLogin(Number(idleSplit[0]), Number(waitingSplit[0]))} KiB heap used`,
+  );
+  console.log(
     `\nall ${LOGINS} waiting after ${allWaitingAfter.toFixed(1)} s; accepted ${accepted}/${LOGINS}; ` +
       `answered exactly once ${answeredOnce}; goal < 200 MB: ${peak * 1.048576 < 200 ? 'met' : 'NOT met'}` +
       ` (peak ${(peak * 1.048576).toFixed(0)} MB)`,
@@ -105,4 +118,20 @@ try {
   await relay.stop();
   await edge.close();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** prom-client's default metrics, as the relay exports them: [heap used, heap committed, external, fds]. */
+async function memorySplit(managementUrl: string): Promise<string[]> {
+  const metric = (name: string) => scrapeMetric(managementUrl, `duo_relay_${name}`);
+  const mib = (bytes: number | undefined) => (bytes === undefined ? '?' : (bytes / 2 ** 20).toFixed(1));
+  return [
+    mib(await metric('nodejs_heap_size_used_bytes')),
+    mib(await metric('nodejs_heap_size_total_bytes')),
+    mib(await metric('nodejs_external_memory_bytes')),
+    String(await metric('process_open_fds')),
+  ];
+}
+
+function perLogin(beforeMiB: number, afterMiB: number): string {
+  return (((afterMiB - beforeMiB) * 1024) / LOGINS).toFixed(1);
 }
