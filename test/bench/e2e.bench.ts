@@ -9,41 +9,18 @@
  * each. The relay's own /metrics splits the time: edge calls (preauth + auth, emulator included)
  * versus the rest (RADIUS, primary auth with scrypt N=1024, signing, the flow).
  */
-import { rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import {
-  freeTcpPort,
-  freeUdpPort,
-  STACK_RADIUS_SECRET,
-  scrapeMetric,
-  spawnRelay,
-  stackDir,
-  startDuoAndEdge,
-  writeRelayConfig,
-} from '../support/stack.ts';
-import { closedLoop, RadiusLoginClient, stationIp } from './lib/radius-load.ts';
-import { machine, ms, summarize, table } from './lib/stats.ts';
+import { scrapeMetric, startDuoAndEdge } from '../support/stack.ts';
+import { benchArgs } from './lib/args.ts';
+import { startBenchRelay } from './lib/bench-relay.ts';
+import { closedLoop, stationIp } from './lib/radius-load.ts';
+import { ms, printHeader, summarize, table } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } } });
-const SECONDS = Number(values.seconds);
+const { seconds: SECONDS } = benchArgs({ seconds: 10 });
 const LEVELS = [1, 50, 500];
 
 const stack = await startDuoAndEdge({ emulator: { pushDelayMs: 0 }, deadlines: 'production' });
-const dir = await stackDir('e2e-bench');
-const radiusPort = await freeUdpPort();
-const managementPort = await freeTcpPort();
-const file = await writeRelayConfig(dir, {
-  site: 'site-b',
-  failmode: 'secure',
-  edgeUrls: [stack.edgeUrl],
-  radiusPort,
-  managementPort,
-  preauthTimeoutMs: 30_000,
-  authTimeoutMs: 70_000,
-  logLevel: 'error',
-});
-const relay = await spawnRelay(file, managementPort);
-const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 4 });
+const bench = await startBenchRelay('e2e-bench', stack.edgeUrl, { preauthTimeoutMs: 30_000 });
+const { relay, client } = bench;
 
 /** Seconds spent in successful edge calls so far, and how many (preauth + auth). */
 async function edgeTime(): Promise<{ sum: number; count: number }> {
@@ -84,8 +61,10 @@ try {
       ms(total.mean - edgeMsPerLogin),
     ]);
   }
-  console.log(`\nEnd to end: relay → edge (workerd) → Duo emulator (push answered at once) — ${machine()}`);
-  console.log(`closed loop, ${SECONDS} s per level; latency from the NAS's send to the Access-Accept\n`);
+  printHeader(
+    'End to end: relay → edge (workerd) → Duo emulator (push answered at once)',
+    `closed loop, ${SECONDS} s per level; latency from the NAS's send to the Access-Accept`,
+  );
   console.log(
     table(
       [
@@ -107,8 +86,6 @@ try {
       ' writes and the emulator); "relay-added" = the rest of the login inside the relay.',
   );
 } finally {
-  await client.close();
-  await relay.stop();
+  await bench.close();
   await stack.close();
-  await rm(dir, { recursive: true, force: true });
 }

@@ -11,49 +11,24 @@
  * metrics split RSS into V8 heap (used/committed) and external memory, and count its descriptors
  * (one socket per waiting login while the edge speaks HTTP/1.1).
  */
-import { rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import {
-  freeTcpPort,
-  freeUdpPort,
-  STACK_RADIUS_SECRET,
-  scrapeMetric,
-  spawnRelay,
-  stackDir,
-  waitFor,
-  writeRelayConfig,
-} from '../support/stack.ts';
+import { scrapeMetric, waitFor } from '../support/stack.ts';
+import { benchArgs } from './lib/args.ts';
+import { startBenchRelay } from './lib/bench-relay.ts';
 import { startHeldEdge } from './lib/held-edge.ts';
 import { rssMiB, sampleRss } from './lib/process-memory.ts';
-import { paced, RadiusLoginClient, stationIp } from './lib/radius-load.ts';
-import { machine, sleep, table } from './lib/stats.ts';
+import { paced, stationIp } from './lib/radius-load.ts';
+import { printHeader, sleep, table } from './lib/stats.ts';
 
-const { values } = parseArgs({
-  options: { logins: { type: 'string', default: '10000' }, rate: { type: 'string', default: '150' } },
-});
-const LOGINS = Number(values.logins);
-const RATE = Number(values.rate);
+const { logins: LOGINS, rate: RATE } = benchArgs({ logins: 10_000, rate: 150 });
 
 const edge = await startHeldEdge('site-b');
-const dir = await stackDir('memory-bench');
-const radiusPort = await freeUdpPort();
-const managementPort = await freeTcpPort();
-const file = await writeRelayConfig(dir, {
-  site: 'site-b',
-  failmode: 'secure',
-  edgeUrls: [edge.url],
-  radiusPort,
-  managementPort,
-  preauthTimeoutMs: 10_000,
-  authTimeoutMs: 300_000,
-  logLevel: (process.env.RELAY_LOG as 'error') ?? 'error',
-});
-const relay = await spawnRelay(file, managementPort);
-const client = await RadiusLoginClient.open({
-  port: radiusPort,
-  secret: STACK_RADIUS_SECRET,
-  lanes: Math.ceil(LOGINS / 256) + 1,
-});
+const bench = await startBenchRelay(
+  'memory-bench',
+  edge.url,
+  { preauthTimeoutMs: 10_000, authTimeoutMs: 300_000, logLevel: (process.env.RELAY_LOG as 'error') ?? 'error' },
+  { lanes: Math.ceil(LOGINS / 256) + 1 },
+);
+const { relay, client } = bench;
 try {
   await sleep(1_000);
   const idle = await rssMiB(relay.pid);
@@ -87,7 +62,7 @@ try {
   const accepted = results.filter((r) => r.replies[0]?.code === 2).length;
   const answeredOnce = results.filter((r) => r.replies.length === 1).length;
 
-  console.log(`\nRelay memory, ${LOGINS} logins waiting on pushes — ${machine()}\n`);
+  printHeader(`Relay memory, ${LOGINS} logins waiting on pushes`);
   console.log(
     table(
       ['state', 'relay RSS (MiB)'],
@@ -114,10 +89,8 @@ try {
       ` (peak ${(peak * 1.048576).toFixed(0)} MB)`,
   );
 } finally {
-  await client.close();
-  await relay.stop();
+  await bench.close();
   await edge.close();
-  await rm(dir, { recursive: true, force: true });
 }
 
 /** prom-client's default metrics, as the relay exports them: [heap used, heap committed, external, fds]. */

@@ -9,32 +9,20 @@
  * time to the first failmode decision, p50/p99 once the breaker is open (goal p99 < 5 ms), and
  * time from the edge listening again to the first login decided by Duo again.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { REPLY } from '../../src/failmode/messages.ts';
-import {
-  freeTcpPort,
-  freeUdpPort,
-  STACK_RADIUS_SECRET,
-  scrapeMetric,
-  spawnRelay,
-  stackDir,
-  startDuoAndEdge,
-  startHungServer,
-  writeRelayConfig,
-} from '../support/stack.ts';
-import { closedLoop, type LoginResult, RadiusLoginClient } from './lib/radius-load.ts';
-import { machine, ms, sleep, summarize, table } from './lib/stats.ts';
+import { scrapeMetric, startDuoAndEdge, startHungServer } from '../support/stack.ts';
+import { benchArgs } from './lib/args.ts';
+import { startBenchRelay } from './lib/bench-relay.ts';
+import { closedLoop, type LoginResult } from './lib/radius-load.ts';
+import { ms, printHeader, sleep, summarize, table } from './lib/stats.ts';
 
-const { values } = parseArgs({
-  options: {
-    'open-logins': { type: 'string', default: '2000' },
-    // Every failmode decision is journalled: what its reply waits for is most of what is measured.
-    'journal-sync': { type: 'string', default: 'batch' },
-  },
+const args = benchArgs({
+  'open-logins': 2000,
+  // Every failmode decision is journalled: what its reply waits for is most of what is measured.
+  'journal-sync': 'batch',
 });
-const OPEN_LOGINS = Number(values['open-logins']);
-const JOURNAL_SYNC = values['journal-sync'];
+const OPEN_LOGINS = args['open-logins'];
+const JOURNAL_SYNC = args['journal-sync'];
 if (JOURNAL_SYNC !== 'batch' && JOURNAL_SYNC !== 'before_reply')
   throw new Error('--journal-sync: batch or before_reply');
 const PREAUTH_TIMEOUT_MS = 5_000;
@@ -42,24 +30,19 @@ const PROBE_MS = 5_000;
 
 const stack = await startDuoAndEdge({ emulator: { pushDelayMs: 0 }, deadlines: 'test' });
 const edgePort = Number(new URL(stack.edgeUrl).port);
-const dir = await stackDir('outage-bench');
-const radiusPort = await freeUdpPort();
-const managementPort = await freeTcpPort();
-const file = await writeRelayConfig(dir, {
-  site: 'site-a',
-  failmode: 'safe',
-  edgeUrls: [stack.edgeUrl],
-  radiusPort,
-  managementPort,
-  preauthTimeoutMs: PREAUTH_TIMEOUT_MS,
-  authTimeoutMs: 70_000,
-  breakerThreshold: 3,
-  probeIntervalMs: PROBE_MS,
-  logLevel: 'error',
-});
-await writeFile(file, (await readFile(file, 'utf8')).replace('[journal]\n', `[journal]\nsync = "${JOURNAL_SYNC}"\n`));
-const relay = await spawnRelay(file, managementPort);
-const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 4 });
+const bench = await startBenchRelay(
+  'outage-bench',
+  stack.edgeUrl,
+  {
+    site: 'site-a',
+    failmode: 'safe',
+    preauthTimeoutMs: PREAUTH_TIMEOUT_MS,
+    breakerThreshold: 3,
+    probeIntervalMs: PROBE_MS,
+  },
+  { patchConfig: (toml) => toml.replace('[journal]\n', `[journal]\nsync = "${JOURNAL_SYNC}"\n`) },
+);
+const { relay, client } = bench;
 
 /** carol is a Duo bypass user: one preauth, no push, so "decided by Duo" is quick to see. */
 const login = () => client.login({ username: 'carol', password: 'carol-pass' }, { timeoutMs: 30_000 });
@@ -131,10 +114,10 @@ try {
       };
     }),
   );
-  console.log(`\nFailmode under an edge outage — ${machine()}`);
-  console.log(
+  printHeader(
+    'Failmode under an edge outage',
     `relay: preauth_timeout_ms ${PREAUTH_TIMEOUT_MS}, breaker_threshold 3, probe_interval_ms ${PROBE_MS}; ` +
-      `journal sync ${JOURNAL_SYNC}; site failmode safe; ${OPEN_LOGINS} sequential logins + 5 s at concurrency 50 while open\n`,
+      `journal sync ${JOURNAL_SYNC}; site failmode safe; ${OPEN_LOGINS} sequential logins + 5 s at concurrency 50 while open`,
   );
   console.log(
     table(
@@ -165,8 +148,6 @@ try {
       ` (sequential); resume = edge listening again → first login decided by Duo (probe every ${PROBE_MS} ms)`,
   );
 } finally {
-  await client.close();
-  await relay.stop();
+  await bench.close();
   await stack.close();
-  await rm(dir, { recursive: true, force: true });
 }

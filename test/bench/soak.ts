@@ -8,45 +8,19 @@
  * fresh Calling-Station-Id. Every 10 s: relay RSS (/proc), event-loop delay p99 from the relay's
  * /metrics (prom-client's monitorEventLoopDelay, reset at each scrape), logins answered, and their latency.
  */
-import { rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import {
-  freeTcpPort,
-  freeUdpPort,
-  STACK_RADIUS_SECRET,
-  scrapeMetric,
-  spawnRelay,
-  stackDir,
-  startDuoAndEdge,
-  writeRelayConfig,
-} from '../support/stack.ts';
+import { scrapeMetric, startDuoAndEdge } from '../support/stack.ts';
+import { benchArgs } from './lib/args.ts';
+import { startBenchRelay } from './lib/bench-relay.ts';
 import { rssMiB } from './lib/process-memory.ts';
-import { type LoginResult, RadiusLoginClient, stationIp } from './lib/radius-load.ts';
-import { machine, ms, sleep, summarize, table } from './lib/stats.ts';
+import { type LoginResult, stationIp } from './lib/radius-load.ts';
+import { ms, printHeader, sleep, summarize, table } from './lib/stats.ts';
 
-const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '600' }, rate: { type: 'string', default: '20' } },
-});
-const SECONDS = Number(values.seconds);
-const RATE = Number(values.rate);
+const { seconds: SECONDS, rate: RATE } = benchArgs({ seconds: 600, rate: 20 });
 const SAMPLE_MS = 10_000;
 
 const stack = await startDuoAndEdge({ emulator: { pushDelayMs: 300 }, deadlines: 'production' });
-const dir = await stackDir('soak');
-const radiusPort = await freeUdpPort();
-const managementPort = await freeTcpPort();
-const file = await writeRelayConfig(dir, {
-  site: 'site-b',
-  failmode: 'secure',
-  edgeUrls: [stack.edgeUrl],
-  radiusPort,
-  managementPort,
-  preauthTimeoutMs: 10_000,
-  authTimeoutMs: 70_000,
-  logLevel: 'error',
-});
-const relay = await spawnRelay(file, managementPort);
-const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 4 });
+const bench = await startBenchRelay('soak', stack.edgeUrl, { preauthTimeoutMs: 10_000 });
+const { relay, client } = bench;
 
 let window: LoginResult[] = [];
 const pending = new Set<Promise<void>>();
@@ -99,7 +73,7 @@ try {
     await sleep(5);
   }
   await Promise.all(pending);
-  console.log(`\nSoak: ${SECONDS} s at ${RATE} logins/s (alice push / carol bypass) — ${machine()}\n`);
+  printHeader(`Soak: ${SECONDS} s at ${RATE} logins/s (alice push / carol bypass)`);
   console.log(
     table(
       [
@@ -117,8 +91,6 @@ try {
   );
   console.log(`\n${n} logins sent, ${unexpected} unexpected answers, ${unanswered} unanswered`);
 } finally {
-  await client.close();
-  await relay.stop();
+  await bench.close();
   await stack.close();
-  await rm(dir, { recursive: true, force: true });
 }

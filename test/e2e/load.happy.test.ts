@@ -1,20 +1,9 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY } from '../../src/failmode/messages.ts';
+import { type BenchRelay, startBenchRelay } from '../bench/lib/bench-relay.ts';
 import { sampleRss } from '../bench/lib/process-memory.ts';
-import { CODE_NAME, type LoginResult, paced, RadiusLoginClient, stationIp } from '../bench/lib/radius-load.ts';
-import {
-  type DuoAndEdge,
-  freeTcpPort,
-  freeUdpPort,
-  type RelayProcess,
-  STACK_RADIUS_SECRET,
-  scrapeMetric,
-  spawnRelay,
-  stackDir,
-  startDuoAndEdge,
-  writeRelayConfig,
-} from '../support/stack.ts';
+import { CODE_NAME, type LoginResult, paced, type RadiusLoginClient, stationIp } from '../bench/lib/radius-load.ts';
+import { type DuoAndEdge, type RelayProcess, scrapeMetric, startDuoAndEdge } from '../support/stack.ts';
 
 /**
  * Load (issue 7), scaled to CI: 1,000 concurrent logins whose pushes a "human" answers 1–5 s after
@@ -33,9 +22,9 @@ const PER_SECOND = 100;
 const RSS_BOUND_MIB = 384;
 
 let stack: DuoAndEdge;
+let bench: BenchRelay;
 let relay: RelayProcess;
 let client: RadiusLoginClient;
-let dir: string;
 let answerer: NodeJS.Timeout;
 /** Pushes are answered 1–5 s after this moment (or after they were sent, if later). */
 let holdUntil = Number.POSITIVE_INFINITY;
@@ -53,30 +42,15 @@ beforeAll(async () => {
       setTimeout(() => state.approve(tx.txid), 1_000 + Math.random() * 4_000).unref();
     }
   }, 20);
-  dir = await stackDir('load');
-  const radiusPort = await freeUdpPort();
-  const managementPort = await freeTcpPort();
-  const file = await writeRelayConfig(dir, {
-    // site-b holds one blocking Duo request per push: no polling traffic competing for the 2 cores.
-    site: 'site-b',
-    failmode: 'secure',
-    edgeUrls: [stack.edgeUrl],
-    radiusPort,
-    managementPort,
-    preauthTimeoutMs: 10_000,
-    authTimeoutMs: 70_000,
-    logLevel: 'error',
-  });
-  relay = await spawnRelay(file, managementPort);
-  client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 8 });
+  // site-b (the default) holds one blocking Duo request per push: no polling traffic competing for the 2 cores.
+  bench = await startBenchRelay('load', stack.edgeUrl, { preauthTimeoutMs: 10_000 }, { lanes: 8 });
+  ({ relay, client } = bench);
 }, 60_000);
 
 afterAll(async () => {
   clearInterval(answerer);
-  await client?.close();
-  await relay?.stop();
+  await bench?.close();
   await stack?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const login = (n: number) =>

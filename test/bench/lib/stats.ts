@@ -32,9 +32,15 @@ export function table(headers: ReadonlyArray<string>, rows: ReadonlyArray<Readon
 }
 
 /** The machine line every benchmark prints above its tables. */
-export function machine(): string {
+function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   return `${cpu} × ${availableParallelism()} · ${(totalmem() / 2 ** 30).toFixed(1)} GiB · Linux ${release()} · Node ${process.version}`;
+}
+
+/** A benchmark's title with the machine line, then `detail` (if any) and a blank line before its table. */
+export function printHeader(title: string, detail?: string): void {
+  console.log(`\n${title} — ${machine()}`);
+  console.log(detail === undefined ? '' : `${detail}\n`);
 }
 
 export const sleep = (msDelay: number): Promise<void> => new Promise((r) => setTimeout(r, msDelay));
