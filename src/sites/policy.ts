@@ -25,6 +25,7 @@ export async function sitePolicy(site: ResolvedSite, nowMs: number): Promise<Sit
     factors: site.factors,
     exempt_usernames: [...site.exemptUsernames],
     limits: site.limits,
+    options: site.config.options,
     edge_time: Math.floor(nowMs / 1000),
   };
 }

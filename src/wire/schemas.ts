@@ -118,6 +118,15 @@ export const sitePolicySchema = z.object({
     passcode_failures_per_window: z.number().int().positive(),
     window_seconds: z.number().int().positive(),
   }),
+  /** The site's options as the edge applies them (optional: policies cached by older relays lack it). */
+  options: z
+    .object({
+      duo_only_failopen_acknowledged: z.boolean(),
+      push_async: z.boolean(),
+      preauth_deadline_ms: z.number().int().positive(),
+      auth_deadline_ms: z.number().int().positive(),
+    })
+    .optional(),
   /** Edge clock (unix seconds), for the relay's skew check. */
   edge_time: z.number().int(),
 });

@@ -21,6 +21,13 @@ describe('GET /v1/site', () => {
       factors: ['auto'],
       exempt_usernames: [EXEMPT_USER],
       limits: { push_per_window: 10_000, passcode_failures_per_window: 10_000, window_seconds: 600 },
+      // site-a sets test deadlines; the rest are the defaults.
+      options: {
+        duo_only_failopen_acknowledged: false,
+        push_async: true,
+        preauth_deadline_ms: 1_500,
+        auth_deadline_ms: 5_000,
+      },
     });
     expect(policy.edge_time).toBeGreaterThanOrEqual(before);
     expect(policy.version).toMatch(/^[0-9a-f]{16}$/);
