@@ -9,6 +9,8 @@
  *    decision signature).
  */
 import { createApp } from '../../src/app.ts';
+import { type AuthJob, runAuth } from '../../src/coordination/runner.ts';
+import { noopRecorder } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import { createDuoClient } from '../../src/duo/client.ts';
 import { DEMO_INTEGRATION, startEmulator } from '../support/duo-emulator/index.ts';
@@ -136,7 +138,17 @@ try {
       value: { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' },
     }),
   } as unknown as DuoClient;
-  const app = createApp({ createDuo: () => instantDuo });
+  const app = createApp({ createDuo: () => instantDuo, recorder: () => noopRecorder });
+  // No Durable Objects or D1 in Node: a stand-in namespace runs the gate's Duo step in-process, so
+  // this row is the edge's own work (auth, validation, decision, signing) without storage.
+  const inProcessEnv = {
+    ...bindings,
+    USER_GATE: {
+      getByName: () => ({
+        auth: async (job: AuthJob) => ({ ...(await runAuth(inProcessEnv as unknown as Env, job)), joined: false }),
+      }),
+    },
+  };
   const inProcess = async () => {
     const { request } = await signedRequest('https://edge.bench', {
       site: 'site-a',
@@ -145,7 +157,7 @@ try {
       path: '/v1/auth',
       body: AUTH_BODY,
     });
-    await expectAllow(await app.request(request, undefined, bindings as unknown as Env));
+    await expectAllow(await app.request(request, undefined, inProcessEnv as unknown as Env));
   };
   rows.push(await phase('edge code in-process, instant Duo', 1, inProcess));
   // Relay-side signing for comparison: it is included in the in-process row above.
