@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { type RunningEdge, startEdge } from '../support/edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { type RadclientReply, radclient } from '../support/radclient.ts';
 import { freePort } from '../support/slapd.ts';
+import { freeUdpPort, waitFor } from '../support/wait.ts';
 
 /**
  * Issue 5, done-when: with the edge down, a relay (the real `duo-relay start` child process) makes
@@ -39,22 +39,6 @@ let managementPort: number;
 let allLogs = '';
 let relay: ChildProcess | undefined;
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function startRelayProcess(): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, 'start', '--config', 'relay.toml'], {
     cwd: dir,
@@ -67,7 +51,7 @@ async function startRelayProcess(): Promise<ChildProcess> {
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  await until(() => mine.includes('duo-relay started') || child.exitCode !== null, 20_000, 'relay start');
+  await waitFor(() => mine.includes('duo-relay started') || child.exitCode !== null, 20_000, 'relay start');
   if (child.exitCode !== null) throw new Error(`relay exited: ${mine}`);
   return child;
 }
@@ -208,7 +192,7 @@ describe('offline journal across a kill -9', () => {
 
   it('edge back: every answered decision is in the audit log exactly once, nothing twice', async () => {
     edge = await startEdge({ bindings: edgeTestBindings(emulator.url) as never, persistDir, port: edgePort });
-    await until(
+    await waitFor(
       async () => {
         const metrics = await (await fetch(`http://127.0.0.1:${managementPort}/metrics`)).text();
         return /^duo_relay_journal_depth 0$/m.test(metrics);
@@ -234,7 +218,7 @@ describe('offline journal across a kill -9', () => {
     const r = await login('frank', `frank-pass,${PASSCODE}`, 15);
     expect(r.code).toBe('Access-Accept');
     expect(r.attributes).not.toContainEqual({ name: 'Reply-Message', value: REPLY.failSafeAllowed });
-    await until(
+    await waitFor(
       async () => {
         const res = await fetch(`${edge!.url}/admin/v1/relays`, {
           headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type AppendResult, openJournal } from '../../local-relay/src/journal/journal.ts';
+import { waitFor } from '../support/wait.ts';
 import { entry, instrumentedFile, memoryLogger, tempDir } from './journal-fixtures.ts';
 
 /** Group commit: appends are written in order at once, and one datasync covers a whole batch. */
@@ -19,14 +20,6 @@ const usersOnDisk = async () =>
     .map((l) => (JSON.parse(l) as { username: string }).username);
 const users = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `user${from + i}`);
 /** Waits (bounded) for file I/O running on libuv's threads to get somewhere. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 for (const sync of ['batch', 'before_reply'] as const) {
   it(`${sync}: many concurrent appends are written in order with one write and made durable by one datasync`, async () => {
     const file = instrumentedFile();
@@ -43,7 +36,7 @@ for (const sync of ['batch', 'before_reply'] as const) {
     const j = await openJournal({ dir, maxBytes: MB, logger: memoryLogger().logger, sync, openFile: file.openFile });
     file.hold();
     const first = j.append(entry(0));
-    await until(() => file.counts.syncs === 1, 'the first datasync');
+    await waitFor(() => file.counts.syncs === 1, 5_000, 'the first datasync');
     const resolved = new Set<number>();
     const rest = Array.from({ length: 30 }, (_, i) =>
       j.append(entry(i + 1)).then((r) => {
@@ -51,7 +44,7 @@ for (const sync of ['batch', 'before_reply'] as const) {
         return r;
       }),
     );
-    await until(() => j.depth() === 31, 'the second write');
+    await waitFor(() => j.depth() === 31, 5_000, 'the second write');
     // Written already (one write for the 30, behind the first) while the first sync is held...
     expect(file.counts.writes).toBe(2);
     expect(await usersOnDisk()).toEqual(users(0, 31));
@@ -91,7 +84,7 @@ it('batch: a failed datasync is logged; the records stay written and are uploade
   const j = await openJournal({ dir, maxBytes: MB, logger, openFile: file.openFile });
   file.failNextSync();
   expect((await j.append(entry(1))).stored).toBe(true);
-  await until(() => lines.some((l) => l.msg.startsWith('journal: datasync failed')), 'the error log');
+  await waitFor(() => lines.some((l) => l.msg.startsWith('journal: datasync failed')), 5_000, 'the error log');
   const sent: string[] = [];
   await j.uploadPending(async (records) => {
     sent.push(...records.map((r) => r.username));
@@ -106,7 +99,7 @@ it('close waits for the last datasync, and later appends are refused, not lost s
   const j = await openJournal({ dir, maxBytes: MB, logger: memoryLogger().logger, openFile: file.openFile });
   file.hold();
   await j.append(entry(1));
-  await until(() => file.counts.syncs === 1, 'the datasync');
+  await waitFor(() => file.counts.syncs === 1, 5_000, 'the datasync');
   let closed = false;
   const closing = j.close().then(() => {
     closed = true;
