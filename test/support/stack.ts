@@ -112,6 +112,8 @@ export interface RelaySetup {
   logLevel?: LogLevel;
   /** Upload interval of the offline journal; default the relay's. */
   journalUploadMs?: number;
+  /** `reject_delay_ms` of the server section; default the relay's (1 s). */
+  rejectDelayMs?: number;
 }
 
 /**
@@ -162,6 +164,7 @@ path = "users.txt"
 [[server]]
 mode = "auto"
 listen = ["127.0.0.1:${s.radiusPort}"]
+${s.rejectDelayMs === undefined ? '' : `reject_delay_ms = ${s.rejectDelayMs}`}
 
 [[server.client]]
 name = "loopback"
