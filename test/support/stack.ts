@@ -114,6 +114,8 @@ export interface RelaySetup {
   journalUploadMs?: number;
   /** `reject_delay_ms` of the server section; default the relay's (1 s). */
   rejectDelayMs?: number;
+  /** Both caps on concurrent primary checks (overall and per client); default the relay's. */
+  maxPrimaryChecks?: number;
 }
 
 /**
@@ -139,6 +141,7 @@ key_file = "relay.key"
 state_dir = "state"
 failmode = "${s.failmode}"
 shutdown_grace_ms = 2000
+${s.maxPrimaryChecks === undefined ? '' : `max_primary_checks = ${s.maxPrimaryChecks}\nmax_primary_checks_per_client = ${s.maxPrimaryChecks}`}
 
 [edge]
 urls = [${s.edgeUrls.map((u) => `"${u}"`).join(', ')}]
