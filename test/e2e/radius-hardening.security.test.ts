@@ -169,7 +169,8 @@ describe('Access-Reject delay (default 1 s)', () => {
   });
 
   it('answers a retransmit of a pending reject once, and replays the cached reject at once', async () => {
-    const metric = (name: string, labels: string) => scrapeMetric(relay.managementUrl, name, labels).then((v) => v ?? 0);
+    const metric = (name: string, labels: string) =>
+      scrapeMetric(relay.managementUrl, name, labels).then((v) => v ?? 0);
     const denies = () => metric('duo_relay_decisions_total', 'result="deny"');
     const joined = () => metric('duo_relay_duplicates_total', 'kind="in_flight"');
     const deniesBefore = await denies();

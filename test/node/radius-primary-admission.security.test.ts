@@ -41,7 +41,14 @@ const flow = createFlow(
     delimiter: ',',
     delimitedPasswordLength: 0,
   },
-  { primary, admission, edge: allowAll, policy: { failmode: () => 'secure' }, challenges: new ChallengeStore(), logger },
+  {
+    primary,
+    admission,
+    edge: allowAll,
+    policy: { failmode: () => 'secure' },
+    challenges: new ChallengeStore(),
+    logger,
+  },
 );
 const entry = (name: string, cidr: string): RadiusClientEntry => ({
   name,
