@@ -100,8 +100,7 @@ export function handleDatagram(
       return;
     }
     if (!ctx.statusLimiter.take(`${listener.id}|${client.name}`)) {
-      ctx.count('status_server_rate_limited');
-      logDrop(ctx, 'status_rate', client.name, { client: client.name }, 'Status-Server over its rate limit dropped');
+      dropFromClient(ctx, 'status_server_rate_limited', client, 'Status-Server over its rate limit dropped');
       return;
     }
     ctx.count('status_server');
@@ -129,12 +128,10 @@ export function handleDatagram(
     // RFC 3579 §3.2: EAP-Message without Message-Authenticator is silently discarded, whatever
     // the client's require_message_authenticator says.
     if (getAttribute(packet, Attr.EapMessage)) {
-      ctx.count('eap_without_message_authenticator');
-      logDrop(
+      dropFromClient(
         ctx,
-        'eap_without_ma',
-        client.name,
-        { client: client.name },
+        'eap_without_message_authenticator',
+        client,
         'EAP-Message without Message-Authenticator dropped',
       );
       return;
@@ -142,13 +139,14 @@ export function handleDatagram(
   }
   const repeated = repeatedSingleAttribute(packet);
   if (repeated !== undefined) {
-    ctx.count('duplicate_attribute');
-    logDrop(
+    dropFromClient(
       ctx,
       'duplicate_attribute',
-      client.name,
-      { client: client.name, attribute: repeated },
+      client,
       'Access-Request with a repeated single-valued attribute dropped',
+      {
+        attribute: repeated,
+      },
     );
     return;
   }
@@ -194,14 +192,7 @@ async function runFlow(
     if (outcome.code === 'drop') {
       // No reply: the NAS retransmits, and that retransmit must be processed afresh.
       ctx.dedup.abandon(key, packet.authenticator);
-      ctx.count(outcome.reason);
-      logDrop(
-        ctx,
-        outcome.reason,
-        client.name,
-        { client: client.name },
-        'Access-Request dropped: too many primary checks in flight',
-      );
+      dropFromClient(ctx, outcome.reason, client, 'Access-Request dropped: too many primary checks in flight');
       return;
     }
     const reply = encodeOutcome(outcome, packet, client.secret);
@@ -268,6 +259,18 @@ function dropMissingMa(ctx: HandlerContext, client: RadiusClientEntry): void {
     { client: client.name },
     'request without Message-Authenticator dropped (require_message_authenticator)',
   );
+}
+
+/** Counts a drop from a known client and logs it (rate-limited), the counter name as the reason. */
+function dropFromClient(
+  ctx: HandlerContext,
+  counter: CounterName,
+  client: RadiusClientEntry,
+  msg: string,
+  fields: object = {},
+): void {
+  ctx.count(counter);
+  logDrop(ctx, counter, client.name, { client: client.name, ...fields }, msg);
 }
 
 function logDrop(ctx: HandlerContext, reason: string, who: string, fields: object, msg: string): void {
