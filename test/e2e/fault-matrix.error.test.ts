@@ -123,6 +123,8 @@ beforeAll(async () => {
         authTimeoutMs,
         // Cells are independent: one cell's outage must not open the breaker for the next.
         breakerThreshold: 1000,
+        // Half the cells reject, one after another: the delay (tested on its own) would add ~40 s.
+        rejectDelayMs: 0,
       });
       const runtime = await startRelayInProcess(file, { onDecision: (d) => void decisions.push(d) });
       const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });

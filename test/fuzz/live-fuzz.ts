@@ -21,6 +21,7 @@ import {
   PROXY_STATE,
   type RefPacket,
   refCheckMessageAuthenticator,
+  refMustDiscard,
   refParse,
   refResponseAuthenticatorOk,
   refUnhide,
@@ -82,6 +83,8 @@ export interface LiveFuzzReport {
 interface Content {
   index: number;
   entitled: boolean;
+  /** The RFCs say discard it: any reply to it is a violation. */
+  mustDiscard: boolean;
   proxyStates: string;
 }
 
@@ -194,6 +197,9 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
       fail('reply_bad_message_authenticator', hex(bytes), someIndex);
     const echoing = [...key.contents.values()].filter((c) => c.proxyStates === proxyStatesOf(reply));
     if (!echoing.length) fail('proxy_state_not_echoed', hex(bytes), someIndex);
+    if (echoing.length && echoing.every((c) => c.mustDiscard)) {
+      fail('reply_to_discarded_request', `a reply to a request the RFCs say to discard: ${hex(bytes)}`, someIndex);
+    }
     if (kind === 'accept' && !echoing.some((c) => c.entitled)) {
       fail('accept_without_entitlement', `Access-Accept for a request without MA + right credentials`, someIndex);
     }
@@ -234,6 +240,7 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
     key.contents.set(contentKey, {
       index,
       entitled: judgement !== undefined,
+      mustDiscard: ref !== undefined && refMustDiscard(ref),
       proxyStates: ref ? proxyStatesOf(ref) : '',
     });
   }
@@ -322,7 +329,7 @@ export async function runLiveFuzz(opts: LiveFuzzOptions): Promise<LiveFuzzReport
 
 /** 'login': the known user, right password, valid Message-Authenticator. 'status': signed Status-Server. */
 function entitlement(p: RefPacket, t: FuzzTarget): 'login' | 'status' | undefined {
-  if (refCheckMessageAuthenticator(p, t.secret) !== 'valid') return undefined;
+  if (refCheckMessageAuthenticator(p, t.secret) !== 'valid' || refMustDiscard(p)) return undefined;
   if (p.code === STATUS_SERVER) return 'status';
   if (p.code !== ACCESS_REQUEST) return undefined;
   const user = first(p, USER_NAME);

@@ -13,7 +13,9 @@ export const ACCESS_CHALLENGE = 11;
 export const STATUS_SERVER = 12;
 export const USER_NAME = 1;
 export const USER_PASSWORD = 2;
+export const STATE = 24;
 export const PROXY_STATE = 33;
+export const EAP_MESSAGE = 79;
 export const MESSAGE_AUTHENTICATOR = 80;
 
 export interface RefAttribute {
@@ -70,6 +72,17 @@ export const first = (p: RefPacket, type: number): Uint8Array | undefined =>
 
 export const all = (p: RefPacket, type: number): Uint8Array[] =>
   p.attributes.filter((a) => a.type === type).map((a) => a.value);
+
+/**
+ * Access-Requests a server must discard whatever its client settings: more than one User-Name,
+ * User-Password or State (RFC 2865 §5.44 table: 0-1 each), or an EAP-Message without
+ * Message-Authenticator (RFC 3579 §3.2).
+ */
+export function refMustDiscard(p: RefPacket): boolean {
+  if (p.code !== ACCESS_REQUEST) return false;
+  if ([USER_NAME, USER_PASSWORD, STATE].some((t) => all(p, t).length > 1)) return true;
+  return first(p, EAP_MESSAGE) !== undefined && first(p, MESSAGE_AUTHENTICATOR) === undefined;
+}
 
 /** HMAC-MD5 over the packet with the MA value zeroed and `headerAuth` in the Authenticator field. */
 export function refMessageAuthenticator(p: RefPacket, secret: Uint8Array, headerAuth?: Uint8Array): Uint8Array {

@@ -75,6 +75,8 @@ describe('config: valid file', () => {
     expect(config.management).toEqual({ enabled: true, listen: '127.0.0.1:9812', allow_remote: false });
     expect(config.journal).toEqual({ max_bytes: 64 * 1024 * 1024, upload_interval_ms: 30_000, sync: 'batch' });
     expect(config.edge.heartbeat_interval_ms).toBe(30_000);
+    expect(server.reject_delay_ms).toBe(1_000);
+    expect(config.relay).toMatchObject({ max_primary_checks: 64, max_primary_checks_per_client: 16 });
   });
 
   it('factors left out of an auto section stay unset (the site policy decides)', async () => {
@@ -157,6 +159,18 @@ describe('config errors name the file, the key and the problem', () => {
       /host/,
     ],
     ['management on a bad address', `${VALID}\n[management]\nlisten = "nowhere"\n`, 'management.listen', /ip:port/],
+    [
+      'reject delay beyond a NAS timeout',
+      VALID.replace('listen = ["127.0.0.1:1812"]', 'listen = ["127.0.0.1:1812"]\nreject_delay_ms = 60000'),
+      'server[0].reject_delay_ms',
+      /5000/,
+    ],
+    [
+      'no primary check slot at all',
+      VALID.replace('key_file = "relay.key"', 'key_file = "relay.key"\nmax_primary_checks_per_client = 0'),
+      'relay.max_primary_checks_per_client',
+      /1/,
+    ],
     ['journal too small', `${VALID}\n[journal]\nmax_bytes = 10\n`, 'journal.max_bytes', /./],
     ['journal sync mode unknown', `${VALID}\n[journal]\nsync = "never"\n`, 'journal.sync', /batch/],
     [

@@ -112,6 +112,10 @@ export interface RelaySetup {
   logLevel?: LogLevel;
   /** Upload interval of the offline journal; default the relay's. */
   journalUploadMs?: number;
+  /** `reject_delay_ms` of the server section; default the relay's (1 s). */
+  rejectDelayMs?: number;
+  /** Both caps on concurrent primary checks (overall and per client); default the relay's. */
+  maxPrimaryChecks?: number;
 }
 
 /**
@@ -137,6 +141,7 @@ key_file = "relay.key"
 state_dir = "state"
 failmode = "${s.failmode}"
 shutdown_grace_ms = 2000
+${s.maxPrimaryChecks === undefined ? '' : `max_primary_checks = ${s.maxPrimaryChecks}\nmax_primary_checks_per_client = ${s.maxPrimaryChecks}`}
 
 [edge]
 urls = [${s.edgeUrls.map((u) => `"${u}"`).join(', ')}]
@@ -162,6 +167,7 @@ path = "users.txt"
 [[server]]
 mode = "auto"
 listen = ["127.0.0.1:${s.radiusPort}"]
+${s.rejectDelayMs === undefined ? '' : `reject_delay_ms = ${s.rejectDelayMs}`}
 
 [[server.client]]
 name = "loopback"

@@ -14,6 +14,7 @@ import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type 
 import { authEventFields } from '../ops/auth-event.ts';
 import type { ManagementServer } from '../ops/management-server.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
+import { PrimaryAdmission, type PrimaryLimits } from '../primary/admission.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
 import { startHeartbeat } from '../runtime/heartbeat.ts';
 import { type JournalSync, startJournalSync } from '../runtime/journal-sync.ts';
@@ -124,11 +125,13 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   let management: ManagementServer | undefined;
   let bound = false;
   const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
+  const admission = new PrimaryAdmission(primaryLimitsOf(config));
   try {
     primary = await createPrimary(config.primary, { logger: log });
     metrics = createRelayMetrics({
       serverCounters: () => server?.counters() ?? {},
       inFlight: () => server?.inFlight() ?? 0,
+      primaryRefused: () => admission.refusedByClient(),
       breakerState: () => breaker.state,
       journalDepth: () => journal.journal.depth(),
       journalDropped: () => journal.journal.dropped(),
@@ -160,6 +163,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     };
   const depsFor = (p: Primary, serverSection: string): FlowDeps => ({
     primary: p,
+    admission,
     edge,
     policy: view,
     challenges,
@@ -231,6 +235,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       const old = primary!;
       primary = nextPrimary;
       current = next;
+      admission.setLimits(primaryLimitsOf(next));
       radius.reload(listenersOf(next, (s) => depsFor(nextPrimary, s)));
       // Logins already past the swap still hold the old primary: close it once they had time to end.
       if (old.close) setTimeout(() => void old.close?.(), next.relay.shutdown_grace_ms).unref();
@@ -252,6 +257,11 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     },
   };
 }
+
+const primaryLimitsOf = (c: RelayConfig): PrimaryLimits => ({
+  overall: c.relay.max_primary_checks,
+  perClient: c.relay.max_primary_checks_per_client,
+});
 
 /** `radius_server_<mode>` (Duo's section names), numbered when a mode has several sections. */
 function sectionNames(config: RelayConfig): string[] {
@@ -284,6 +294,7 @@ function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => Fl
           secret: new TextEncoder().encode(c.secret),
           requireMessageAuthenticator: c.require_message_authenticator,
           limitProxyState: c.limit_proxy_state,
+          rejectDelayMs: section.reject_delay_ms,
           flow,
         });
       }

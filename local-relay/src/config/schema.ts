@@ -26,6 +26,12 @@ const relaySection = z
     failmode: failmodeSchema.default('safe'),
     /** On SIGTERM/SIGINT: how long in-flight logins may finish. */
     shutdown_grace_ms: ms(10_000),
+    /**
+     * Concurrent primary checks (scrypt hashes, LDAP binds, upstream RADIUS), overall and per
+     * RADIUS client; a request over either cap is dropped and the NAS retransmits it later.
+     */
+    max_primary_checks: z.number().int().min(1).default(64),
+    max_primary_checks_per_client: z.number().int().min(1).default(16),
   })
   .strict();
 
@@ -160,6 +166,8 @@ function serverSection(ctx: SecretContext) {
       .default(['0.0.0.0:1812']),
     exempt_usernames: z.array(z.string().min(1)).default([]),
     client_ip_attr: z.enum(['default', 'paloalto', 'framed-ip-address', 'none']).default('default'),
+    /** How long every Access-Reject waits before it is sent (0: at once). */
+    reject_delay_ms: z.number().int().min(0).max(5_000).default(1_000),
     client: z.array(clientSection(ctx)).min(1),
   };
   return z.discriminatedUnion('mode', [

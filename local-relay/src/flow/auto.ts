@@ -1,11 +1,10 @@
 import { REPLY } from '../../../src/failmode/messages.ts';
 import type { FactorPreference } from '../../../src/wire/schemas.ts';
-import type { PrimaryOutcome } from '../primary/types.ts';
 import { type ConcatOptions, splitConcat } from './concat-split.ts';
 import type { FlowDeps } from './deps.ts';
 import { selectFactor } from './factor-select.ts';
 import { isConcatFactor, parseFactorToken } from './factor-token.ts';
-import { type CommonFlowOptions, Login } from './login.ts';
+import { type CommonFlowOptions, Login, type PrimaryCheck } from './login.ts';
 import { FLOW_REPLY } from './messages.ts';
 import type { LoginFlow, LoginOutcome } from './types.ts';
 
@@ -76,12 +75,12 @@ async function primaryWithConcat(
   login: Login,
   password: string,
   opts: AutoFlowOptions,
-): Promise<{ outcome: PrimaryOutcome; factor?: string }> {
+): Promise<{ outcome: PrimaryCheck; factor?: string }> {
   const split = opts.allowConcat ? splitConcat(password, opts) : undefined;
   if (split && split.password !== '' && isConcatFactor(split.factor)) {
     const first = await login.primary(split.password);
     if (first.kind === 'accept') return { outcome: first, factor: split.factor.toLowerCase() };
-    if (first.kind === 'error') return { outcome: first };
+    if (first.kind !== 'reject') return { outcome: first };
   }
   return { outcome: await login.primary(password) };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FactorPreference, Failmode } from '../../../src/wire/schemas.ts';
 import type { EdgeApi } from '../edge/client.ts';
+import type { PrimaryAdmission } from '../primary/admission.ts';
 import type { PrimaryAuthenticator } from '../primary/types.ts';
 import type { ChallengeStore } from './challenge-store.ts';
 import type { DecisionHook } from './decision.ts';
@@ -8,6 +9,8 @@ import type { DecisionHook } from './decision.ts';
 /** What every flow needs from the rest of the relay; tests pass fakes. */
 export interface FlowDeps {
   primary: PrimaryAuthenticator;
+  /** Caps on concurrent primary checks; absent: no cap. */
+  admission?: PrimaryAdmission;
   edge: EdgeApi;
   /**
    * The site policy in force now (from the edge, last-known-good, or config): the failmode, plus

@@ -12,7 +12,7 @@ import { localFailmode } from './edge-failure.ts';
 import type { FactorChoice } from './factor-token.ts';
 import { carryable } from './hop-bound.ts';
 import { FLOW_REPLY, primaryErrorMessage } from './messages.ts';
-import type { LoginOutcome, LoginRequest } from './types.ts';
+import type { LoginAnswer, LoginOutcome, LoginRequest } from './types.ts';
 
 /** Options every server section has (authproxy's common radius_server_* keys). */
 export interface CommonFlowOptions {
@@ -21,6 +21,8 @@ export interface CommonFlowOptions {
 }
 
 export type AuthPreauth = Extract<PreauthResponse, { result: 'auth' }>;
+/** A primary check's outcome, or `busy` when admission refused to start it. */
+export type PrimaryCheck = PrimaryOutcome | { kind: 'busy' };
 type EnrollPreauth = Extract<PreauthResponse, { result: 'enroll' }>;
 
 /**
@@ -45,9 +47,9 @@ export class Login {
   }
 
   finish(
-    outcome: LoginOutcome,
+    outcome: LoginAnswer,
     d: { stage: DecisionStage; source: FlowDecisionSource; edgeFailure?: string; reason?: string },
-  ): LoginOutcome {
+  ): LoginAnswer {
     const result = outcome.code === 'accept' ? 'allow' : outcome.code === 'reject' ? 'deny' : 'challenge';
     const decision = {
       id: randomUUID(),
@@ -74,7 +76,7 @@ export class Login {
     return outcome;
   }
 
-  reject(stage: DecisionStage, source: FlowDecisionSource, replyMessage: string): LoginOutcome {
+  reject(stage: DecisionStage, source: FlowDecisionSource, replyMessage: string): LoginAnswer {
     return this.finish({ code: 'reject', replyMessage }, { stage, source });
   }
 
@@ -83,7 +85,7 @@ export class Login {
    * mode can start a login from MS-CHAPv2 credentials instead (auto, challenge), which only an
    * upstream RADIUS primary can check, and only on a first request (a challenge answer is typed).
    */
-  checkRequest(opts: { allowMsChapV2?: boolean } = {}): LoginOutcome | undefined {
+  checkRequest(opts: { allowMsChapV2?: boolean } = {}): LoginAnswer | undefined {
     if (this.req.username === '') return this.reject('request', 'relay', FLOW_REPLY.noUsername);
     if (opts.allowMsChapV2 && this.isMsChapV2()) return undefined;
     if (this.req.password === undefined || this.req.password === '') {
@@ -108,12 +110,20 @@ export class Login {
     return this.#exempt.includes(u) || (this.deps.policy.exemptUsernames?.().includes(u) ?? false);
   }
 
-  exemptAccept(attributes?: ReadonlyArray<RawAttribute>): LoginOutcome {
+  exemptAccept(attributes?: ReadonlyArray<RawAttribute>): LoginAnswer {
     return this.finish(accept(REPLY.exempt, attributes), { stage: 'primary', source: 'exempt' });
   }
 
-  /** A throwing primary is a primary error, never an accept. No password: MS-CHAPv2 (in `raw`). */
-  async primary(password: string | undefined): Promise<PrimaryOutcome> {
+  /**
+   * A throwing primary is a primary error, never an accept. No password: MS-CHAPv2 (in `raw`).
+   * `busy`: the client or the relay is at its cap on concurrent checks; nothing was checked.
+   */
+  async primary(password: string | undefined): Promise<PrimaryCheck> {
+    let release: (() => void) | undefined;
+    if (this.deps.admission) {
+      release = this.deps.admission.tryEnter(this.req.client ?? this.req.nasIp);
+      if (!release) return { kind: 'busy' };
+    }
     try {
       return await this.deps.primary.authenticate({
         username: this.req.username,
@@ -124,10 +134,14 @@ export class Login {
     } catch (error) {
       this.deps.logger.error({ err: error }, 'primary authenticator threw');
       return { kind: 'error', detail: 'internal error' };
+    } finally {
+      release?.();
     }
   }
 
-  primaryFailed(outcome: Exclude<PrimaryOutcome, { kind: 'accept' }>): LoginOutcome {
+  primaryFailed(outcome: Exclude<PrimaryCheck, { kind: 'accept' }>): LoginOutcome {
+    // Not a decision: nothing was checked, and the NAS's retransmit gets a fresh try.
+    if (outcome.kind === 'busy') return { code: 'drop', reason: 'primary_busy' };
     if (outcome.kind === 'reject') {
       return this.finish(
         {
@@ -152,7 +166,7 @@ export class Login {
   async preauth(
     failOpenAllowed: boolean,
     attributes?: ReadonlyArray<RawAttribute>,
-  ): Promise<{ done: LoginOutcome } | { auth: AuthPreauth } | { enroll: EnrollPreauth }> {
+  ): Promise<{ done: LoginAnswer } | { auth: AuthPreauth } | { enroll: EnrollPreauth }> {
     const r = await this.deps.edge.preauth({
       username: this.req.username,
       ...(this.clientIp ? { client_ip: this.clientIp } : {}),
@@ -177,7 +191,7 @@ export class Login {
     }
   }
 
-  enrollReject(pre: EnrollPreauth): LoginOutcome {
+  enrollReject(pre: EnrollPreauth): LoginAnswer {
     return this.finish(reject(pre.message), { stage: 'preauth', source: pre.source });
   }
 
@@ -204,7 +218,7 @@ export class Login {
     r: Awaited<ReturnType<Login['callAuth']>>,
     failOpenAllowed: boolean,
     attributes?: ReadonlyArray<RawAttribute>,
-  ): LoginOutcome {
+  ): LoginAnswer {
     if (r.kind !== 'ok') {
       const d = localFailmode(r, 'auth', this.deps.policy.failmode(), failOpenAllowed);
       const outcome = d.result === 'allow' ? accept(d.message, attributes) : reject(d.message);
@@ -215,7 +229,7 @@ export class Login {
     return this.finish(outcome, { stage: 'auth', source: a.source });
   }
 
-  challenge(replyMessage: string, entry: ChallengeEntry, stage: DecisionStage): LoginOutcome {
+  challenge(replyMessage: string, entry: ChallengeEntry, stage: DecisionStage): LoginAnswer {
     const state = this.deps.challenges.issue(entry);
     return this.finish({ code: 'challenge', replyMessage, state }, { stage, source: 'relay' });
   }
@@ -226,7 +240,7 @@ export class Login {
     return this.deps.challenges.take(this.req.state, { username: this.req.username, nasIp: this.req.nasIp });
   }
 
-  unknownChallenge(): LoginOutcome {
+  unknownChallenge(): LoginAnswer {
     return this.reject('challenge', 'relay', REPLY.unknownChallenge);
   }
 
@@ -255,10 +269,10 @@ export class Login {
   }
 }
 
-export function accept(replyMessage: string, attributes?: ReadonlyArray<RawAttribute>): LoginOutcome {
+export function accept(replyMessage: string, attributes?: ReadonlyArray<RawAttribute>): LoginAnswer {
   return { code: 'accept', replyMessage, ...(attributes?.length ? { attributes } : {}) };
 }
 
-export function reject(replyMessage: string): LoginOutcome {
+export function reject(replyMessage: string): LoginAnswer {
   return { code: 'reject', replyMessage };
 }

@@ -20,6 +20,8 @@ export interface LoginRequest {
   state?: Uint8Array;
   /** Source address of the NAS (the RADIUS client). */
   nasIp: string;
+  /** Name of the configured RADIUS client that sent it (admission to primary checks is per client). */
+  client?: string;
   nasIdentifier?: string;
   callingStationId?: string;
   /** Value of the configured client_ip_attr, if valid. */
@@ -28,7 +30,8 @@ export interface LoginRequest {
   raw?: unknown;
 }
 
-export type LoginOutcome =
+/** A decision for the NAS: what the server encodes into the reply. */
+export type LoginAnswer =
   | {
       code: 'accept';
       replyMessage?: string;
@@ -42,6 +45,11 @@ export type LoginOutcome =
       attributes?: ReadonlyArray<RawAttribute>;
     }
   | { code: 'challenge'; replyMessage: string; state: Uint8Array };
+
+export type LoginOutcome =
+  | LoginAnswer
+  /** No answer at all: the NAS retransmits later (every primary check slot of its client is taken). */
+  | { code: 'drop'; reason: 'primary_busy' };
 
 export interface LoginFlow {
   handle(req: LoginRequest): Promise<LoginOutcome>;

@@ -25,6 +25,8 @@ export interface RelayMetricSources {
   /** Monotonic total of journal entries dropped (journal full). */
   journalDropped?: () => number;
   inFlight?: () => number;
+  /** Primary checks refused at the concurrency caps, by RADIUS client name (monotonic totals). */
+  primaryRefused?: () => Readonly<Record<string, number>>;
 }
 
 export interface RelayMetrics {
@@ -65,7 +67,7 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     registers: [registry],
   });
 
-  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight } = sources;
+  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight, primaryRefused } = sources;
 
   if (serverCounters) {
     const droppedDelta = deltaSinceLastCollect();
@@ -139,6 +141,19 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
       registers: [registry],
       collect() {
         this.set(inFlight());
+      },
+    });
+  }
+
+  if (primaryRefused) {
+    const delta = deltaSinceLastCollect();
+    new Counter({
+      name: `${PREFIX}primary_checks_refused_total`,
+      help: 'Access-Requests dropped because their client (or the relay) had every primary check slot taken, by client.',
+      labelNames: ['client'] as const,
+      registers: [registry],
+      collect() {
+        for (const [client, total] of Object.entries(primaryRefused())) this.inc({ client }, delta(client, total));
       },
     });
   }

@@ -7,6 +7,10 @@ export const DROP_COUNTERS = [
   'missing_message_authenticator',
   'proxy_state_without_message_authenticator',
   'bad_message_authenticator',
+  'eap_without_message_authenticator',
+  'duplicate_attribute',
+  'status_server_rate_limited',
+  'primary_busy',
 ] as const;
 
 /** Every counter the packet layer exposes, so dashboards see zeros rather than gaps. */

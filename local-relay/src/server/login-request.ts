@@ -17,7 +17,7 @@ export function toLoginRequest(
   const nasIdentifier = getAttribute(packet, Attr.NasIdentifier);
   const callingStationId = getAttribute(packet, Attr.CallingStationId);
   const raw: RadiusRawRequest = { packet, secret: client.secret, clientName: client.name };
-  const req: LoginRequest = { username: userName ? decodeText(userName) : '', nasIp, raw };
+  const req: LoginRequest = { username: userName ? decodeText(userName) : '', nasIp, client: client.name, raw };
   Object.assign(req, password(packet, client.secret));
   if (req.passwordError === 'missing' && isMsChapV2(packet)) req.msChapV2 = true;
   if (state) req.state = state;

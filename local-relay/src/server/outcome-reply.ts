@@ -1,5 +1,5 @@
 import { assertNever, type Result } from '../../../src/lib/result.ts';
-import type { LoginOutcome } from '../flow/types.ts';
+import type { LoginAnswer } from '../flow/types.ts';
 import { Attr, Code } from '../radius/dictionary.ts';
 import { type DecodedPacket, type EncodeError, getAttributes, type RadiusAttribute } from '../radius/packet.ts';
 import { encodeReply } from '../radius/reply.ts';
@@ -12,7 +12,7 @@ import { splitTextAttributes } from '../radius/values.ts';
  * (RFC 2865 §5.33).
  */
 export function encodeOutcome(
-  outcome: LoginOutcome,
+  outcome: LoginAnswer,
   request: DecodedPacket,
   secret: Uint8Array,
 ): Result<Uint8Array, EncodeError> {

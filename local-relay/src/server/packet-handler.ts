@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Attr, Code } from '../radius/dictionary.ts';
 import { checkMessageAuthenticator } from '../radius/message-authenticator.ts';
@@ -8,6 +9,7 @@ import { DedupCache } from './dedup.ts';
 import { toLoginRequest } from './login-request.ts';
 import { encodeOutcome, encodeStatusReply } from './outcome-reply.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { TokenBuckets } from './token-bucket.ts';
 import type { DecisionEvent, RadiusClientEntry } from './types.ts';
 
 export interface PacketSource {
@@ -22,6 +24,8 @@ export interface HandlerContext {
   logger: Logger;
   dedup: DedupCache;
   logLimiter: RateLimiter;
+  /** Status-Server answers per client (key: listener and client name). */
+  statusLimiter: TokenBuckets;
   count(name: CounterName): void;
   flowStarted(): void;
   flowEnded(): void;
@@ -95,6 +99,10 @@ export function handleDatagram(
       dropMissingMa(ctx, client);
       return;
     }
+    if (!ctx.statusLimiter.take(`${listener.id}|${client.name}`)) {
+      dropFromClient(ctx, 'status_server_rate_limited', client, 'Status-Server over its rate limit dropped');
+      return;
+    }
     ctx.count('status_server');
     const reply = encodeStatusReply(packet, client.secret);
     if (reply.ok) listener.send(reply.value, source);
@@ -117,6 +125,30 @@ export function handleDatagram(
       );
       return;
     }
+    // RFC 3579 §3.2: EAP-Message without Message-Authenticator is silently discarded, whatever
+    // the client's require_message_authenticator says.
+    if (getAttribute(packet, Attr.EapMessage)) {
+      dropFromClient(
+        ctx,
+        'eap_without_message_authenticator',
+        client,
+        'EAP-Message without Message-Authenticator dropped',
+      );
+      return;
+    }
+  }
+  const repeated = repeatedSingleAttribute(packet);
+  if (repeated !== undefined) {
+    dropFromClient(
+      ctx,
+      'duplicate_attribute',
+      client,
+      'Access-Request with a repeated single-valued attribute dropped',
+      {
+        attribute: repeated,
+      },
+    );
+    return;
   }
   const key = DedupCache.key(source.address, source.port, listener.id, packet.identifier);
   const verdict = ctx.dedup.begin(key, packet.authenticator);
@@ -157,6 +189,12 @@ async function runFlow(
       ctx.logger.error({ err: error, client: client.name }, 'login flow threw; no reply sent');
       return;
     }
+    if (outcome.code === 'drop') {
+      // No reply: the NAS retransmits, and that retransmit must be processed afresh.
+      ctx.dedup.abandon(key, packet.authenticator);
+      dropFromClient(ctx, outcome.reason, client, 'Access-Request dropped: too many primary checks in flight');
+      return;
+    }
     const reply = encodeOutcome(outcome, packet, client.secret);
     if (!reply.ok) {
       ctx.count('encode_errors');
@@ -167,6 +205,10 @@ async function runFlow(
       );
       return;
     }
+    // The reject waits on its own timer; the request stays pending meanwhile, so a retransmit
+    // neither starts a second login nor gets an early answer. Once sent, the reply is cached and
+    // replayed at once: a retransmit never waits longer than the original did.
+    if (outcome.code === 'reject' && client.rejectDelayMs) await delay(client.rejectDelayMs);
     ctx.dedup.complete(key, packet.authenticator, reply.value);
     listener.send(reply.value, source);
     ctx.count(outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges');
@@ -189,6 +231,25 @@ async function runFlow(
   }
 }
 
+/** RFC 2865 §5: at most one User-Name, User-Password and State in an Access-Request. */
+const SINGLE_VALUED: ReadonlyMap<number, string> = new Map([
+  [Attr.UserName, 'User-Name'],
+  [Attr.UserPassword, 'User-Password'],
+  [Attr.State, 'State'],
+]);
+
+/** Name of the first single-valued attribute that occurs more than once, if any. */
+function repeatedSingleAttribute(packet: DecodedPacket): string | undefined {
+  const seen = new Set<number>();
+  for (const a of packet.attributes) {
+    const name = SINGLE_VALUED.get(a.type);
+    if (name === undefined) continue;
+    if (seen.has(a.type)) return name;
+    seen.add(a.type);
+  }
+  return undefined;
+}
+
 function dropMissingMa(ctx: HandlerContext, client: RadiusClientEntry): void {
   ctx.count('missing_message_authenticator');
   logDrop(
@@ -198,6 +259,18 @@ function dropMissingMa(ctx: HandlerContext, client: RadiusClientEntry): void {
     { client: client.name },
     'request without Message-Authenticator dropped (require_message_authenticator)',
   );
+}
+
+/** Counts a drop from a known client and logs it (rate-limited), the counter name as the reason. */
+function dropFromClient(
+  ctx: HandlerContext,
+  counter: CounterName,
+  client: RadiusClientEntry,
+  msg: string,
+  fields: object = {},
+): void {
+  ctx.count(counter);
+  logDrop(ctx, counter, client.name, { client: client.name, ...fields }, msg);
 }
 
 function logDrop(ctx: HandlerContext, reason: string, who: string, fields: object, msg: string): void {

@@ -6,11 +6,14 @@ import { type CounterName, newCounters } from './counters.ts';
 import { DedupCache } from './dedup.ts';
 import { type HandlerContext, handleDatagram, type ListenerState, type PacketSource } from './packet-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { TokenBuckets } from './token-bucket.ts';
 import type { BoundAddress, ListenerSpec, RadiusServer, RadiusServerOptions } from './types.ts';
 
 const DROP_LOG_INTERVAL_MS = 10_000;
 const DEFAULT_GRACE_MS = 5_000;
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+/** A monitor probes every few seconds at most; a burst covers a few probes arriving together. */
+const STATUS_SERVER_RATE = { perSecond: 2, burst: 5 };
 
 /**
  * Replies go to the address the request came from, always an IP literal: answer at once instead
@@ -39,11 +42,13 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;
+  const statusRate = opts.statusServerRate ?? STATUS_SERVER_RATE;
 
   const ctx: HandlerContext = {
     logger,
     dedup: new DedupCache(opts.dedupTtlMs ?? 30_000, opts.dedupMaxEntries ?? 10_000),
     logLimiter: new RateLimiter(DROP_LOG_INTERVAL_MS),
+    statusLimiter: new TokenBuckets(statusRate.perSecond, statusRate.burst),
     count: (name: CounterName) => {
       counters[name]++;
     },

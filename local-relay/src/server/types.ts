@@ -11,6 +11,11 @@ export interface RadiusClientEntry {
   requireMessageAuthenticator: boolean;
   /** Consulted only when requireMessageAuthenticator is false: drop Proxy-State without MA. */
   limitProxyState: boolean;
+  /**
+   * Access-Rejects to this client leave this long after the decision (absent or 0: at once), so a
+   * password guesser learns slowly; other logins are not held back.
+   */
+  rejectDelayMs?: number;
   flow: LoginFlow;
 }
 
@@ -57,6 +62,8 @@ export interface RadiusServerOptions {
   /** Bound on cached replies; the oldest is evicted first. Pending requests are not counted. */
   dedupMaxEntries?: number;
   onDecision?: (d: DecisionEvent) => void;
+  /** Status-Server answers per client (RFC 5997 §3): refill per second and burst. */
+  statusServerRate?: { perSecond: number; burst: number };
 }
 
 /**
