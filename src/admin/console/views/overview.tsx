@@ -1,0 +1,65 @@
+import type { StoredDecision } from '../../../audit/schemas.ts';
+import type { ResolvedSite } from '../../../sites/load.ts';
+import type { SiteOverride } from '../../override/store.ts';
+import type { DecisionCount } from '../stats.ts';
+import { DecisionChart } from './chart.tsx';
+import { Layout } from './layout.tsx';
+import { DecisionTable, type NamedRelay, OverrideStatus, RelayTable } from './tables.tsx';
+
+export interface OverviewData {
+  actor: string;
+  signOut: boolean;
+  now: number;
+  sites: ResolvedSite[];
+  overrides: Map<string, SiteOverride>;
+  relays: NamedRelay[];
+  counts: DecisionCount[];
+  failmode: StoredDecision[];
+}
+
+export function OverviewPage(d: OverviewData) {
+  return (
+    <Layout title="Overview" actor={d.actor} signOut={d.signOut}>
+      <section>
+        <h2>Sites</h2>
+        <table class="sites">
+          <thead>
+            <tr>
+              <th>Site</th>
+              <th>Failmode</th>
+              <th>Relay keys</th>
+              <th>Override</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.sites.map((s) => (
+              <tr class={d.overrides.has(s.id) ? 'override' : ''}>
+                <td>
+                  <a href={`/admin/sites/${encodeURIComponent(s.id)}`}>{s.id}</a>
+                </td>
+                <td>{s.failmode}</td>
+                <td>{String([...s.relayKeys.values()].filter((k) => !k.revoked).length)}</td>
+                <td>
+                  <OverrideStatus override={d.overrides.get(s.id)} now={d.now} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <section>
+        <h2>Relays</h2>
+        <RelayTable relays={d.relays} now={d.now} />
+      </section>
+      <section>
+        <h2>Decisions, last 24 hours</h2>
+        <DecisionChart counts={d.counts} />
+      </section>
+      <section>
+        <h2>Failmode decisions, last 24 hours</h2>
+        <p class="muted">Logins decided without Duo because Duo or the edge could not be reached.</p>
+        <DecisionTable decisions={d.failmode} />
+      </section>
+    </Layout>
+  );
+}
