@@ -17,7 +17,8 @@ export function setConsoleHeaders(c: Context): void {
   c.header('content-security-policy', CONSOLE_CSP);
   c.header('x-frame-options', 'DENY');
   c.header('x-content-type-options', 'nosniff');
-  c.header('referrer-policy', 'no-referrer');
+  // Not no-referrer: under it browsers send `Origin: null` on form posts, and the CSRF check needs it.
+  c.header('referrer-policy', 'same-origin');
 }
 
 /**
