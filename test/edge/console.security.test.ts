@@ -56,7 +56,8 @@ describe('token sign-in', () => {
   });
 
   it(`refuses an IP after ${SIGNIN_LIMIT.failures} failures, even with the right token; other IPs still sign in`, async () => {
-    for (let i = 0; i < SIGNIN_LIMIT.failures; i++) expect((await signIn('wrong-token', '198.51.100.9')).status).toBe(401);
+    for (let i = 0; i < SIGNIN_LIMIT.failures; i++)
+      expect((await signIn('wrong-token', '198.51.100.9')).status).toBe(401);
     expect((await signIn(TOKEN, '198.51.100.9')).status).toBe(429);
     expect((await signIn(TOKEN, '198.51.100.10')).status).toBe(303);
     // The count lives in D1, where every isolate reads it.

@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { MAX_PAGE_SIZE, listDecisions } from '../../audit/store.ts';
+import { listDecisions, MAX_PAGE_SIZE } from '../../audit/store.ts';
 import { logEvent } from '../../middleware/log.ts';
 import { listRelays } from '../../relays/store.ts';
 import type { Sites } from '../../sites/load.ts';
@@ -99,7 +99,11 @@ export const consoleApp = new Hono<ConsoleEnv>()
     return c.redirect('/admin/', 303);
   })
   .post('/admin/signout', async (c) => {
-    await recordAdminAction(c.env.AUDIT_DB, { actor: c.var.actor, action: 'signout', site: null, detail: '' }, Date.now());
+    await recordAdminAction(
+      c.env.AUDIT_DB,
+      { actor: c.var.actor, action: 'signout', site: null, detail: '' },
+      Date.now(),
+    );
     endSession(c);
     return c.redirect('/admin/signin', 303);
   })
@@ -140,9 +144,7 @@ export const consoleApp = new Hono<ConsoleEnv>()
     const { limit, cursor, ...filters } = parsed.data;
     const result = await listDecisions(c.env.AUDIT_DB, filters, cursor, limit);
     if (!result.ok) return c.html(<DecisionsPage {...page} decisions={[]} nextCursor={null} error="Bad cursor" />, 400);
-    return c.html(
-      <DecisionsPage {...page} decisions={result.value.records} nextCursor={result.value.next_cursor} />,
-    );
+    return c.html(<DecisionsPage {...page} decisions={result.value.records} nextCursor={result.value.next_cursor} />);
   })
   .get('/admin/decisions.csv', async (c) => {
     const { parsed } = decisionFilters(c);

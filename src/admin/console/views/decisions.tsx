@@ -19,7 +19,7 @@ export interface DecisionsData {
 }
 
 const Select = (props: { name: string; value: string | undefined; options: readonly string[] }) => (
-  <select name={props.name}>
+  <select name={props.name} id={`filter-${props.name}`}>
     <option value="">any</option>
     {props.options.map((o) => (
       <option value={o} selected={props.value === o}>
@@ -40,10 +40,10 @@ export function DecisionsPage(d: DecisionsData) {
         <label>
           User <input name="user" value={d.form.user ?? ''} />
         </label>
-        <label>
+        <label for="filter-result">
           Result <Select name="result" value={d.form.result} options={auditResultSchema.options} />
         </label>
-        <label>
+        <label for="filter-source">
           Source <Select name="source" value={d.form.source} options={decisionSourceSchema.options} />
         </label>
         <label>
