@@ -46,3 +46,12 @@ export function Notice(props: { kind: 'error' | 'info'; children?: Child }) {
     </p>
   );
 }
+
+export function Section(props: { title: string; children?: Child }) {
+  return (
+    <section>
+      <h2>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}

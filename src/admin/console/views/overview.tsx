@@ -3,8 +3,8 @@ import type { ResolvedSite } from '../../../sites/load.ts';
 import type { SiteOverride } from '../../override/store.ts';
 import type { DecisionCount } from '../stats.ts';
 import { DecisionChart } from './chart.tsx';
-import { Layout } from './layout.tsx';
-import { DecisionTable, type NamedRelay, OverrideStatus, RelayTable } from './tables.tsx';
+import { Layout, Section } from './layout.tsx';
+import { DecisionTable, type NamedRelay, OverrideStatus, RelayTable, TableHead } from './tables.tsx';
 
 export interface OverviewData {
   actor: string;
@@ -20,17 +20,9 @@ export interface OverviewData {
 export function OverviewPage(d: OverviewData) {
   return (
     <Layout title="Overview" actor={d.actor} signOut={d.signOut}>
-      <section>
-        <h2>Sites</h2>
+      <Section title="Sites">
         <table class="sites">
-          <thead>
-            <tr>
-              <th>Site</th>
-              <th>Failmode</th>
-              <th>Relay keys</th>
-              <th>Override</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Site', 'Failmode', 'Relay keys', 'Override']} />
           <tbody>
             {d.sites.map((s) => (
               <tr class={d.overrides.has(s.id) ? 'override' : ''}>
@@ -46,20 +38,17 @@ export function OverviewPage(d: OverviewData) {
             ))}
           </tbody>
         </table>
-      </section>
-      <section>
-        <h2>Relays</h2>
+      </Section>
+      <Section title="Relays">
         <RelayTable relays={d.relays} now={d.now} />
-      </section>
-      <section>
-        <h2>Decisions, last 24 hours</h2>
+      </Section>
+      <Section title="Decisions, last 24 hours">
         <DecisionChart counts={d.counts} />
-      </section>
-      <section>
-        <h2>Failmode decisions, last 24 hours</h2>
+      </Section>
+      <Section title="Failmode decisions, last 24 hours">
         <p class="muted">Logins decided without Duo because Duo or the edge could not be reached.</p>
         <DecisionTable decisions={d.failmode} />
-      </section>
+      </Section>
     </Layout>
   );
 }

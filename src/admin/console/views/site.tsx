@@ -2,8 +2,8 @@ import type { ResolvedSite } from '../../../sites/load.ts';
 import type { AdminAction } from '../../actions.ts';
 import type { SiteOverride } from '../../override/store.ts';
 import { iso } from '../format.ts';
-import { Layout, Notice } from './layout.tsx';
-import { type NamedRelay, OverrideStatus, RelayTable } from './tables.tsx';
+import { Layout, Notice, Section } from './layout.tsx';
+import { type NamedRelay, OverrideStatus, RelayTable, TableHead } from './tables.tsx';
 
 export interface SiteData {
   actor: string;
@@ -21,8 +21,7 @@ export function SitePage(d: SiteData) {
   const base = `/admin/sites/${encodeURIComponent(s.id)}`;
   return (
     <Layout title={`Site ${s.id}`} actor={d.actor} signOut={d.signOut}>
-      <section>
-        <h2>Policy</h2>
+      <Section title="Policy">
         <dl class="policy">
           <dt>Failmode</dt>
           <dd>{s.failmode}</dd>
@@ -41,13 +40,11 @@ export function SitePage(d: SiteData) {
               .join(', ')}
           </dd>
         </dl>
-      </section>
-      <section>
-        <h2>Relays</h2>
+      </Section>
+      <Section title="Relays">
         <RelayTable relays={d.relays} now={d.now} />
-      </section>
-      <section>
-        <h2>Primary-only override</h2>
+      </Section>
+      <Section title="Primary-only override">
         <p class="muted">
           While it holds, logins whose primary authentication passed are let in without Duo. Logins without a primary
           (duo_only) still go to Duo. It ends by itself.
@@ -78,14 +75,7 @@ export function SitePage(d: SiteData) {
           <p>No override has been set for this site.</p>
         ) : (
           <table class="history">
-            <thead>
-              <tr>
-                <th>Time (UTC)</th>
-                <th>Actor</th>
-                <th>Action</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time (UTC)', 'Actor', 'Action', 'Detail']} />
             <tbody>
               {d.history.map((a) => (
                 <tr>
@@ -98,7 +88,7 @@ export function SitePage(d: SiteData) {
             </tbody>
           </table>
         )}
-      </section>
+      </Section>
     </Layout>
   );
 }

@@ -4,6 +4,18 @@ import type { SiteOverride } from '../../override/store.ts';
 import { age, iso } from '../format.ts';
 import { FAILMODE_SOURCES } from '../stats.ts';
 
+export function TableHead(props: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((c) => (
+          <th>{c}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 /** A relay as the console shows it: the name of its key in the sites config. */
 export type NamedRelay = RelayStatus & { displayName: string };
 
@@ -11,16 +23,7 @@ export function RelayTable(props: { relays: NamedRelay[]; now: number }) {
   if (props.relays.length === 0) return <p>No relay has sent a heartbeat yet.</p>;
   return (
     <table class="relays">
-      <thead>
-        <tr>
-          <th>Relay</th>
-          <th>Site</th>
-          <th>Last heartbeat</th>
-          <th>State</th>
-          <th>Breaker</th>
-          <th>Version</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Relay', 'Site', 'Last heartbeat', 'State', 'Breaker', 'Version']} />
       <tbody>
         {props.relays.map((r) => (
           <tr class={r.silent ? 'silent' : ''}>
@@ -43,18 +46,7 @@ export function DecisionTable(props: { decisions: StoredDecision[] }) {
   if (props.decisions.length === 0) return <p>No decisions match.</p>;
   return (
     <table class="decisions">
-      <thead>
-        <tr>
-          <th>Time (UTC)</th>
-          <th>Site</th>
-          <th>User</th>
-          <th>Stage</th>
-          <th>Result</th>
-          <th>Source</th>
-          <th>Reason</th>
-          <th>Client IP</th>
-        </tr>
-      </thead>
+      <TableHead columns={['Time (UTC)', 'Site', 'User', 'Stage', 'Result', 'Source', 'Reason', 'Client IP']} />
       <tbody>
         {props.decisions.map((d) => (
           <tr class={FAILMODE_SOURCES.includes(d.source) ? 'failmode' : d.source === 'override' ? 'override' : ''}>
