@@ -4,6 +4,7 @@ import { adminApp } from '../../src/admin/app.ts';
 import { accessActor } from '../../src/admin/console/access.ts';
 import { csvField } from '../../src/admin/console/csv.ts';
 import { SIGNIN_LIMIT } from '../../src/admin/console/signin-limit.ts';
+import { runRetention } from '../../src/audit/retention.ts';
 
 /** The console's defences, through the admin app with the worker's real D1. */
 
@@ -63,6 +64,22 @@ describe('token sign-in', () => {
     // The count lives in D1, where every isolate reads it.
     const row = await env.AUDIT_DB.prepare("SELECT failures FROM signin_failures WHERE ip = '198.51.100.9'").first();
     expect(row).toEqual({ failures: SIGNIN_LIMIT.failures });
+  });
+
+  it('a new window starts counting afresh, and the daily retention drops ended windows', async () => {
+    const stale = Date.now() - SIGNIN_LIMIT.windowMs - 1;
+    await env.AUDIT_DB.prepare('INSERT INTO signin_failures (ip, window_start, failures) VALUES (?1, ?2, ?3)')
+      .bind('198.51.100.11', stale, SIGNIN_LIMIT.failures)
+      .run();
+    expect((await signIn('wrong-token', '198.51.100.11')).status).toBe(401);
+    expect(
+      await env.AUDIT_DB.prepare("SELECT failures FROM signin_failures WHERE ip = '198.51.100.11'").first(),
+    ).toEqual({ failures: 1 });
+    await env.AUDIT_DB.prepare("UPDATE signin_failures SET window_start = ?1 WHERE ip = '198.51.100.11'")
+      .bind(stale)
+      .run();
+    expect((await runRetention({ AUDIT_DB: env.AUDIT_DB }, Date.now())).signinFailures).toBe(1);
+    expect(await env.AUDIT_DB.prepare('SELECT COUNT(*) AS n FROM signin_failures').first('n')).toBe(0);
   });
 });
 

@@ -29,3 +29,12 @@ export async function recordSigninFailure(db: D1Database, ip: string, now: numbe
 export async function clearSigninFailures(db: D1Database, ip: string): Promise<void> {
   await db.prepare('DELETE FROM signin_failures WHERE ip = ?1').bind(ip).run();
 }
+
+/** Drops counts whose window has ended (they no longer block anyone); returns how many. */
+export async function purgeSigninFailures(db: D1Database, now: number): Promise<number> {
+  const { meta } = await db
+    .prepare('DELETE FROM signin_failures WHERE window_start <= ?1')
+    .bind(now - SIGNIN_LIMIT.windowMs)
+    .run();
+  return meta.changes;
+}
