@@ -4,7 +4,7 @@ import type { StoredDecision } from '../../src/audit/schemas.ts';
 import { REPLY } from '../../src/failmode/messages.ts';
 import { preauthResponseSchema } from '../../src/wire/schemas.ts';
 import { TEST_ADMIN_TOKEN } from '../support/edge-bindings.ts';
-import { RELAY_A_KEY } from '../support/keys.ts';
+import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { relayClient } from '../support/relay-signer.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -74,7 +74,7 @@ describe('while a primary-only override holds', () => {
       fetch: fetchEdge,
       baseUrl: 'https://edge.test',
       site: 'site-b',
-      key: (await import('../support/keys.ts')).RELAY_B_KEY,
+      key: RELAY_B_KEY,
     });
     const res = await siteB.preauth({ username: 'bob', primary: 'passed', nas: {} });
     expect(preauthResponseSchema.parse(res.json)).toMatchObject({ result: 'auth', source: 'duo' });
