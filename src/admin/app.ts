@@ -4,16 +4,17 @@ import { bearerAuth } from 'hono/bearer-auth';
 import { listDecisions } from '../audit/store.ts';
 import { errorResponse, invalidField } from '../middleware/errors.ts';
 import { listRelays } from '../relays/store.ts';
+import { consoleApp } from './console/app.tsx';
+import { type AdminEnv, TOKEN_ACTOR } from './env.ts';
+import { overrideApi } from './override/api.ts';
 import { decisionsQuerySchema } from './query.ts';
 import { tokenMatches } from './token.ts';
-
-type AdminEnv = { Bindings: Pick<Env, 'AUDIT_DB' | 'ADMIN_TOKEN'> };
 
 const unauthorized = () => errorResponse('unauthorized');
 
 /**
- * Admin API (`/admin/v1/*`), read-only. Bearer token = the ADMIN_TOKEN secret; with no token
- * configured the API does not exist (404), so a forgotten secret never means "open".
+ * Admin API (`/admin/v1/*`, bearer token = the ADMIN_TOKEN secret) and the console (`/admin/`).
+ * With no token configured neither exists (404), so a forgotten secret never means "open".
  */
 export const adminApp = new Hono<AdminEnv>()
   .use('/admin/*', async function adminEnabled(c, next) {
@@ -23,13 +24,17 @@ export const adminApp = new Hono<AdminEnv>()
     c.header('cache-control', 'no-store');
   })
   .use(
-    '/admin/*',
+    '/admin/v1/*',
     bearerAuth<AdminEnv>({
       verifyToken: (token, c) => tokenMatches(token, c.env.ADMIN_TOKEN),
       noAuthenticationHeader: { message: unauthorized },
       invalidAuthenticationHeader: { message: unauthorized },
       invalidToken: { message: unauthorized },
     }),
+    async function tokenActor(c, next) {
+      c.set('actor', TOKEN_ACTOR);
+      await next();
+    },
   )
   .get(
     '/admin/v1/decisions',
@@ -42,4 +47,6 @@ export const adminApp = new Hono<AdminEnv>()
       return c.json(page.value);
     },
   )
-  .get('/admin/v1/relays', async (c) => c.json({ relays: await listRelays(c.env.AUDIT_DB, Date.now()) }));
+  .get('/admin/v1/relays', async (c) => c.json({ relays: await listRelays(c.env.AUDIT_DB, Date.now()) }))
+  .route('/', overrideApi)
+  .route('/', consoleApp);

@@ -1,3 +1,4 @@
+import { purgeSigninFailures } from '../admin/console/signin-limit.ts';
 import { purgeRelaysSilentSince } from '../relays/store.ts';
 import { purgeOlderThan } from './store.ts';
 
@@ -15,10 +16,17 @@ export function retentionDays(raw: string | undefined): number {
   return raw && Number.isInteger(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS;
 }
 
-/** For the scheduled handler: drops decisions older than the retention and relays silent as long. */
-export async function runRetention(env: RetentionEnv, now: number): Promise<{ decisions: number; relays: number }> {
+/**
+ * For the scheduled handler: drops decisions older than the retention, relays silent as long, and
+ * sign-in failure counts whose window has ended.
+ */
+export async function runRetention(
+  env: RetentionEnv,
+  now: number,
+): Promise<{ decisions: number; relays: number; signinFailures: number }> {
   const cutoff = now - retentionDays(env.AUDIT_RETENTION_DAYS) * DAY_MS;
   const decisions = await purgeOlderThan(env.AUDIT_DB, cutoff);
   const relays = await purgeRelaysSilentSince(env.AUDIT_DB, cutoff);
-  return { decisions, relays };
+  const signinFailures = await purgeSigninFailures(env.AUDIT_DB, now);
+  return { decisions, relays, signinFailures };
 }

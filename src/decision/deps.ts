@@ -7,4 +7,6 @@ export interface DecisionDeps {
   site: ResolvedSite;
   /** Epoch ms; deadlines are computed from it. */
   now: () => number;
+  /** The site's primary-only override holding now, if any (preauth only). */
+  override?: () => Promise<{ actor: string; reason: string } | null>;
 }

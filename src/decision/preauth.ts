@@ -10,13 +10,23 @@ export interface PreauthDecision {
   response: PreauthResponse;
   /** Set when Duo failed and the failmode decided; for logs and the audit reason. */
   duoError?: DuoError;
+  /** Set when a primary-only override decided; for the audit reason. */
+  override?: { actor: string; reason: string };
 }
 
-/** Preauth: exempt users skip Duo; otherwise Duo's answer, or the site failmode when Duo fails. */
+/**
+ * Preauth: exempt users skip Duo; so does a login with a passed primary while an admin's
+ * primary-only override holds; otherwise Duo's answer, or the site failmode when Duo fails.
+ */
 export async function decidePreauth(deps: DecisionDeps, req: PreauthRequest): Promise<PreauthDecision> {
   const { site, duo } = deps;
   if (site.exemptUsernames.has(req.username)) {
     return { response: { result: 'allow', message: REPLY.exempt, source: 'exempt' } };
+  }
+  // An override waives the second factor only: without a passed primary it never applies.
+  const override = req.primary === 'passed' ? await deps.override?.() : null;
+  if (override) {
+    return { response: { result: 'allow', message: REPLY.override, source: 'override' }, override };
   }
   const r = await duo.preauth(
     { username: req.username, ...(req.client_ip ? { ipaddr: req.client_ip } : {}) },

@@ -8,6 +8,8 @@ export const REPLY = {
   authFailure: 'Denied Duo login on auth failure',
   authTimeout: 'Denied Duo login due to timeout',
   exempt: 'User exempted from 2FA',
+  /** Not an authproxy text: the proxy has no override. */
+  override: 'Primary-only override - Allowed login without Duo',
   noFactors: 'User has no Duo factors usable with this configuration',
   enterPasscode: 'Enter passcode:',
   unknownChallenge: 'Unknown Challenge',

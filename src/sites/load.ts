@@ -20,6 +20,8 @@ export interface ResolvedSite {
 
 export interface Sites {
   site(id: string): ResolvedSite | undefined;
+  /** Every configured site, in config order. */
+  all(): ResolvedSite[];
   integrations: ReadonlyMap<string, DuoIntegration>;
 }
 
@@ -77,5 +79,5 @@ export function parseSites(raw: string): Result<Sites, SitesConfigError> {
       config: s,
     });
   }
-  return ok({ site: (id) => sites.get(id), integrations });
+  return ok({ site: (id) => sites.get(id), all: () => [...sites.values()], integrations });
 }

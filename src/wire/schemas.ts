@@ -11,8 +11,8 @@ export const failmodeSchema = z.enum(['safe', 'secure']);
 export const factorSchema = z.enum(['auto', 'push', 'phone', 'sms', 'passcode']);
 /** Configured factor list entries (authproxy.cfg `factors`). */
 export const factorPreferenceSchema = z.enum(['auto', 'push', 'phone', 'passcode']);
-/** Who made a decision; the audit log's `source` column. */
-export const decisionSourceSchema = z.enum(['duo', 'failmode-edge', 'failmode-relay', 'policy', 'exempt']);
+/** Who made a decision; the audit log's `source` column. `override`: an admin's primary-only override. */
+export const decisionSourceSchema = z.enum(['duo', 'failmode-edge', 'failmode-relay', 'policy', 'exempt', 'override']);
 
 const username = z.string().min(1).max(253);
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);

@@ -36,6 +36,20 @@ describe('npm start', () => {
     expect(out).not.toContain('WARNING');
   });
 
+  it('prints the admin console URL and a local admin token that signs in', async () => {
+    const edge = `http://127.0.0.1:${stack.ports.edge}`;
+    const line = stack.output().match(/Admin console +(\S+) +\(admin token: (\S+)\)/);
+    expect(line?.[1]).toBe(`${edge}/admin/`);
+    const res = await fetch(`${edge}/admin/signin`, {
+      method: 'POST',
+      headers: { origin: edge, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: line?.[2] ?? '' }),
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/admin/');
+  });
+
   it('serves every demo user as the design says', async () => {
     const [alice, bob, carol, dave, erin, frank, grace] = await Promise.all([
       testAuth(['alice', 'alice-pass']),

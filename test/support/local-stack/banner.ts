@@ -19,6 +19,7 @@ export function banner(stack: LocalStack, manualPush: boolean): string {
       ? `  Duo emulator   ${stack.emulatorUrl}/   (pending pushes: approve or deny them here)`
       : `  Duo API        ${stack.duoUrl}   (DUO_API_BASE_URL; the embedded emulator is not running)`,
     `  Edge worker    ${stack.edgeUrl}   (GET /v1/health)`,
+    `  Admin console  ${stack.edgeUrl}/admin/   (admin token: ${stack.files.adminToken})`,
     `  RADIUS relay   udp ${target}   client ${host}, secret ${DEMO.radiusSecret}, Message-Authenticator required`,
     `  Relay metrics  ${stack.metricsUrl}/metrics   (/healthz, /readyz)`,
     `  State          ${state}/   (relay.toml, keys, users.txt, local D1)`,
