@@ -246,7 +246,8 @@ export function relayConfigSchema(ctx: SecretContext) {
       const seen = new Map<string, string>();
       c.server.forEach((s, i) => {
         if (s.mode === 'duo_only') {
-          if (c.relay.failmode === 'safe' && !s.duo_only_failopen_acknowledged) {
+          // Unset, the site policy decides later, and it may well be `safe`.
+          if (c.relay.failmode !== 'secure' && !s.duo_only_failopen_acknowledged) {
             issue.addIssue({
               code: 'custom',
               path: ['server', i, 'duo_only_failopen_acknowledged'],
