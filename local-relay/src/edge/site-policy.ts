@@ -22,7 +22,7 @@ export function failmodeReason(c: ReturnType<SitePolicySource['current']>): stri
   switch (c.from) {
     case 'edge':
     case 'disk':
-      return `signed site policy v${c.policy?.version}${c.from === 'disk' ? ' (last-known-good, saved)' : ''}`;
+      return `signed site policy (version ${c.policy?.version})${c.from === 'disk' ? ' (last-known-good, saved)' : ''}`;
     case 'config':
       return 'configured relay.failmode (no signed site policy fetched yet)';
     case 'default':
