@@ -315,9 +315,9 @@ describe('first start with the edge unreachable (no site policy ever fetched)', 
     const relay = await startRelayInProcess(file, { onDecision: (d) => void decisions.push(d), waitForPolicyMs: 0 });
     const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
     try {
-      expect(relay.policy.current()).toEqual({ failmode: 'secure', from: 'default' });
       const cell = await login(client);
       expectAnswer(cell.result, DENIED_PREAUTH);
+      expect(relay.policy.current()).toEqual({ failmode: 'secure', from: 'default' });
       expect(cell.decision).toMatchObject({ source: 'failmode-relay', stage: 'preauth', result: 'deny' });
       expect(cell.decision.edgeFailure).toMatch(/^transport refused/);
       // Audited where it was decided: the relay's journal, waiting for an edge it never reached.
