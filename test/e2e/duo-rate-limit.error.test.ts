@@ -77,7 +77,10 @@ describe('Duo answers 429 to every preauth (safe site, relay preauth_timeout_ms 
     const users = ['alice', 'carol', 'erin'];
     const results = await Promise.all(
       users.map((u, i) =>
-        client.login({ username: u, password: `${u}-pass`, callingStationId: `203.0.113.${i + 1}` }, { timeoutMs: 30_000 }),
+        client.login(
+          { username: u, password: `${u}-pass`, callingStationId: `203.0.113.${i + 1}` },
+          { timeoutMs: 30_000 },
+        ),
       ),
     );
     for (const r of results) {

@@ -9,7 +9,12 @@ const POLICY: SitePolicy = {
   factors: ['auto'],
   exempt_usernames: [],
   limits: { push_per_window: 5, passcode_failures_per_window: 10, window_seconds: 600 },
-  options: { duo_only_failopen_acknowledged: false, push_async: true, preauth_deadline_ms: 20_000, auth_deadline_ms: 90_000 },
+  options: {
+    duo_only_failopen_acknowledged: false,
+    push_async: true,
+    preauth_deadline_ms: 20_000,
+    auth_deadline_ms: 90_000,
+  },
   edge_time: 1_700_000_000,
 };
 

@@ -16,7 +16,12 @@ import { importPrivateKeyPem, type Key, sign } from '../../src/wire/ed25519.ts';
 import { utf8 } from '../../src/wire/encoding.ts';
 import { decisionMessage, HEADER } from '../../src/wire/signatures.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo-emulator/index.ts';
-import { type EdgeBindingOptions, type EdgeSecretsAndVars, edgeTestBindings, TEST_ADMIN_TOKEN } from './edge-bindings.ts';
+import {
+  type EdgeBindingOptions,
+  type EdgeSecretsAndVars,
+  edgeTestBindings,
+  TEST_ADMIN_TOKEN,
+} from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
 import { waitFor } from './wait.ts';

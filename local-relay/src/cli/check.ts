@@ -12,9 +12,9 @@ import { CircuitBreaker } from '../edge/breaker.ts';
 import { createEdgeClient, describe, refusalHint } from '../edge/client.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
 import { loadPolicy } from '../edge/policy-file.ts';
+import type { RelayIdentity } from '../edge/signing.ts';
 import { failmodeReason } from '../edge/site-policy.ts';
 import { correctionText, EDGE_DEADLINE_MARGIN_MS, stageTimeouts } from '../edge/stage-timeouts.ts';
-import type { RelayIdentity } from '../edge/signing.ts';
 import { createPrimary } from '../primary/index.ts';
 import { Code } from '../radius/index.ts';
 import { createRadiusClient } from './radius-client.ts';
@@ -176,7 +176,11 @@ async function checkEdge(
  * outlast the edge's deadlines (the relay raises a short one; the line tells the admin to fix it).
  */
 function checkPairing(url: string, config: RelayConfig, site: SitePolicy, d: EdgeCheckDeps): void {
-  d.emit(true, `failmode via ${url}`, `${site.failmode} when the edge is unreachable: ${failmodeReason({ failmode: site.failmode, from: 'edge', policy: site })}`);
+  d.emit(
+    true,
+    `failmode via ${url}`,
+    `${site.failmode} when the edge is unreachable: ${failmodeReason({ failmode: site.failmode, from: 'edge', policy: site })}`,
+  );
   for (const t of Object.values(stageTimeouts(config.edge, site))) {
     if (t.corrected) d.emit(true, `timeouts vs ${url}`, `warning: ${correctionText(t)}`);
     else

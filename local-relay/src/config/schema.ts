@@ -69,7 +69,11 @@ const edgeSection = z
     }
     const keys = public_keys ?? (public_key === undefined ? undefined : [public_key]);
     if (!keys) {
-      issue.addIssue({ code: 'custom', path: ['public_keys'], message: "required: the edge's decision-signing key(s)" });
+      issue.addIssue({
+        code: 'custom',
+        path: ['public_keys'],
+        message: "required: the edge's decision-signing key(s)",
+      });
       return z.NEVER;
     }
     return { ...rest, public_keys: keys };

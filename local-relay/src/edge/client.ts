@@ -23,8 +23,8 @@ import {
 } from '../../../src/wire/schemas.ts';
 import { HEADER } from '../../../src/wire/signatures.ts';
 import type { CircuitBreaker } from './breaker.ts';
-import type { EdgeFailure, EdgeResult } from './result.ts';
 import { type CappedBody, readCapped, refusalCode } from './response-body.ts';
+import type { EdgeFailure, EdgeResult } from './result.ts';
 import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
 import { classifyFetchError, nothingWasSent } from './transport.ts';
 
@@ -160,7 +160,13 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     if (result.kind === 'http' && result.status >= 400 && result.status < 500) {
       // Logins now end in Reject (a 4xx never fails open) until an operator fixes what the edge names.
       log.error(
-        { stage: spec.stage, status: result.status, code: result.code, site: c.identity.site, publicKey: c.identity.publicKey },
+        {
+          stage: spec.stage,
+          status: result.status,
+          code: result.code,
+          site: c.identity.site,
+          publicKey: c.identity.publicKey,
+        },
         refusalHint(result.status, result.code),
       );
     } else if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');

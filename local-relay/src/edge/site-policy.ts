@@ -75,10 +75,7 @@ export function createSitePolicyStore(opts: {
     async refresh() {
       const r = await opts.client.site();
       if (r.kind !== 'ok') {
-        log.warn(
-          { failure: describe(r), failmode: failmode() },
-          'site policy not refreshed',
-        );
+        log.warn({ failure: describe(r), failmode: failmode() }, 'site policy not refreshed');
         return false;
       }
       if (r.value.site !== opts.site) {
