@@ -10,6 +10,8 @@ import { createLogger } from '../../local-relay/src/log.ts';
 import { hashPassword } from '../../local-relay/src/primary/scrypt-hash.ts';
 import { Attr, decodePacket, decodeText, getAttribute } from '../../local-relay/src/radius/index.ts';
 import { REPLY } from '../../src/failmode/messages.ts';
+import { generateKeyPair } from '../../src/wire/ed25519.ts';
+import { HEADER } from '../../src/wire/signatures.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { buildRequest, openUdpPeer } from '../support/radclient.ts';
 import { freeTcpPort } from '../support/wait.ts';
@@ -226,6 +228,51 @@ describe('an edge that refuses the site as misconfigured', () => {
       expect(ok).toBe(false);
       expect(lines).toContainEqual({ ok: false, name: 'edge http://127.0.0.1:9', detail: text });
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reload (SIGHUP) and the edge connection', () => {
+  it('applies key_file and pinned edge keys at once; a bad file changes nothing and says why', async () => {
+    const keysSent: string[] = [];
+    const edge: typeof fetch = async (_input, init) => {
+      keysSent.push(new Headers(init?.headers).get(HEADER.key) ?? '');
+      return new Response('{}', { status: 503 });
+    };
+    const dir = await writeConfig('http://127.0.0.1:9');
+    const file = join(dir, 'relay.toml');
+    const loaded = await loadConfig(file);
+    const runtime = await startRelay(loaded, {
+      logger: createLogger('silent'),
+      fetch: edge,
+      loadConfig: () => loadConfig(file),
+    });
+    const lastKey = async () => {
+      await runtime.heartbeat();
+      return keysSent.at(-1);
+    };
+    try {
+      expect(await lastKey()).toBe(RELAY_A_KEY.publicKey);
+      const original = await readFile(file, 'utf8');
+      const next = await generateKeyPair();
+      await writeFile(join(dir, 'relay-next.key'), next.privateKeyPem);
+      // The new key_file does not exist yet under that name: nothing may change, not even the pins.
+      await writeFile(
+        file,
+        original
+          .replace('key_file = "relay.key"', 'key_file = "missing.key"')
+          .replace(`public_key = "${EDGE_KEY.publicKey}"`, `public_keys = ["${next.publicKey}"]`),
+      );
+      const bad = await runtime.reload();
+      expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/relay\.key_file: cannot read key file/) });
+      expect(await lastKey()).toBe(RELAY_A_KEY.publicKey);
+
+      await writeFile(file, original.replace('key_file = "relay.key"', 'key_file = "relay-next.key"'));
+      expect(await runtime.reload()).toEqual({ ok: true });
+      expect(await lastKey()).toBe(next.publicKey);
+    } finally {
+      await runtime.stop(1000);
       await rm(dir, { recursive: true, force: true });
     }
   });
