@@ -7,6 +7,7 @@ import {
   auditUploadResponseSchema,
 } from '../../../src/audit/schemas.ts';
 import { type HeartbeatRequest, heartbeatResponseSchema } from '../../../src/relays/schemas.ts';
+import { readBounded } from '../../../src/wire/bounded-body.ts';
 import type { Key } from '../../../src/wire/ed25519.ts';
 import { utf8 } from '../../../src/wire/encoding.ts';
 import {
@@ -23,7 +24,7 @@ import {
 } from '../../../src/wire/schemas.ts';
 import { HEADER } from '../../../src/wire/signatures.ts';
 import type { CircuitBreaker } from './breaker.ts';
-import { type CappedBody, readCapped, refusalCode } from './response-body.ts';
+import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
 import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
 import { classifyFetchError, nothingWasSent } from './transport.ts';
@@ -119,7 +120,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     });
     if (spec.method === 'POST') headers['content-type'] = 'application/json';
     let status: number;
-    let read: CappedBody;
+    let read: Uint8Array<ArrayBuffer> | 'too_large';
     let signature: string | null;
     try {
       const res = await doFetch(url, {
@@ -132,23 +133,24 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
       status = res.status;
       signature = res.headers.get(HEADER.decisionSignature);
       const ok = status >= 200 && status <= 299;
-      read = await readCapped(res, ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
+      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
+      read = await readBounded(res, ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
     } catch (error) {
       const { cause, detail } = classifyFetchError(error);
       return { kind: 'transport', cause, detail };
     }
     if (status < 200 || status > 299) {
-      const code = status < 500 && read.kind === 'ok' ? refusalCode(read.bytes) : undefined;
+      const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
       return { kind: 'http', status, ...(code ? { code } : {}) };
     }
     // The signature first: nothing in a 2xx is looked at before it is known to be the edge's.
-    if (read.kind === 'over_cap') return { kind: 'unverified', detail: `response over ${MAX_RESPONSE_BYTES} bytes` };
+    if (read === 'too_large') return { kind: 'unverified', detail: `response over ${MAX_RESPONSE_BYTES} bytes` };
     if (!signature) return { kind: 'unverified', detail: 'missing decision signature' };
-    const message = { path: url.pathname, nonce, body: read.bytes };
+    const message = { path: url.pathname, nonce, body: read };
     if (!(await verifyDecision(c.edgePublicKeys, signature, message))) {
       return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
     }
-    return parse(read.bytes, spec.schema);
+    return parse(read, spec.schema);
   }
 
   async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
@@ -249,12 +251,12 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     for (const base of c.urls) {
       try {
         const res = await doFetch(new URL(`${base.replace(/\/+$/, '')}/v1/health`), { signal, redirect: 'error' });
-        const read = await readCapped(res, MAX_RESPONSE_BYTES);
+        const read = await readBounded(res, MAX_RESPONSE_BYTES);
         if (res.status >= 500) {
           result = { kind: 'http', status: res.status };
           continue;
         }
-        const parsed = res.ok && read.kind === 'ok' ? parse(read.bytes, healthResponseSchema) : undefined;
+        const parsed = res.ok && read !== 'too_large' ? parse(read, healthResponseSchema) : undefined;
         return { kind: 'ok', value: parsed?.kind === 'ok' ? parsed.value : null };
       } catch (error) {
         const { cause, detail } = classifyFetchError(error);
