@@ -79,7 +79,7 @@ describe('duo-relay check', () => {
     const r = await check(file);
     expect(r.code).toBe(1);
     expect(failLines(r.stdout)).toEqual([
-      expect.stringMatching(/^\[FAIL\] relay key at .*: the answer is not signed by edge\.public_key/),
+      expect.stringMatching(/^\[FAIL\] relay key at .*: the answer is not signed by a key in edge\.public_keys/),
     ]);
   });
 

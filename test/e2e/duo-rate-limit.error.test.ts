@@ -1,18 +1,13 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLY } from '../../src/failmode/messages.ts';
-import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
+import { CODE_NAME, type RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import {
   type DuoAndEdge,
-  freeTcpPort,
-  freeUdpPort,
   type RelayProcess,
-  STACK_RADIUS_SECRET,
+  type SpawnedRelay,
   scrapeMetric,
-  spawnRelay,
-  stackDir,
+  spawnRelayWithClient,
   startDuoAndEdge,
-  writeRelayConfig,
 } from '../support/stack.ts';
 
 /**
@@ -25,34 +20,26 @@ import {
  */
 
 let stack: DuoAndEdge;
+let spawned: SpawnedRelay;
 let relay: RelayProcess;
 let client: RadiusLoginClient;
-let dir: string;
 
 beforeAll(async () => {
   stack = await startDuoAndEdge({ deadlines: 'production' });
-  dir = await stackDir('duo-429');
-  const radiusPort = await freeUdpPort();
-  const managementPort = await freeTcpPort();
-  const file = await writeRelayConfig(dir, {
+  spawned = await spawnRelayWithClient('duo-429', {
     site: 'site-a',
     failmode: 'safe',
     edgeUrls: [stack.edgeUrl],
-    radiusPort,
-    managementPort,
     preauthTimeoutMs: 5_000,
     authTimeoutMs: 70_000,
     logLevel: 'warn',
   });
-  relay = await spawnRelay(file, managementPort);
-  client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+  ({ relay, client } = spawned);
 }, 120_000);
 
 afterAll(async () => {
-  await client?.close();
-  await relay?.stop();
+  await spawned?.close();
   await stack?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('Duo answers 429 to every preauth (safe site, relay preauth_timeout_ms = 5000)', () => {

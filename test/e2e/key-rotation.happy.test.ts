@@ -1,20 +1,17 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/wire/ed25519.ts';
-import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
+import { CODE_NAME, type RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
 import { EDGE_KEY, RELAY_A_KEY, type TestKeyPair } from '../support/keys.ts';
 import {
   type DuoAndEdge,
-  freeTcpPort,
-  freeUdpPort,
   type RelayProcess,
   type RelaySetup,
-  STACK_RADIUS_SECRET,
+  type SpawnedRelay,
   scrapeMetric,
-  spawnRelay,
-  stackDir,
+  spawnRelayWithClient,
   startDuoAndEdge,
   waitFor,
   writeRelayConfig,
@@ -28,6 +25,7 @@ import {
  */
 
 let stack: DuoAndEdge;
+let spawned: SpawnedRelay;
 let relay: RelayProcess;
 let client: RadiusLoginClient;
 let dir: string;
@@ -97,26 +95,19 @@ beforeAll(async () => {
   nextEdgeKey = await generateKeyPair();
   nextRelayKey = await generateKeyPair();
   stack = await startDuoAndEdge({ emulator: { pushDelayMs: 100 } });
-  dir = await stackDir('key-rotation');
-  const managementPort = await freeTcpPort();
-  setup = {
+  spawned = await spawnRelayWithClient('key-rotation', {
     site: 'site-a',
     failmode: 'safe',
     edgeUrls: [stack.edgeUrl],
-    radiusPort: await freeUdpPort(),
-    managementPort,
     logLevel: 'info',
     probeIntervalMs: 200,
-  };
-  relay = await spawnRelay(await writeRelayConfig(dir, setup), managementPort);
-  client = await RadiusLoginClient.open({ port: setup.radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+  });
+  ({ relay, client, dir, setup } = spawned);
 }, 120_000);
 
 afterAll(async () => {
-  await client?.close();
-  await relay?.stop();
+  await spawned?.close();
   await stack?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('edge signing key rotation (A → B)', () => {

@@ -15,6 +15,7 @@ import type { StoredDecision } from '../../src/audit/schemas.ts';
 import { importPrivateKeyPem, type Key, sign } from '../../src/wire/ed25519.ts';
 import { utf8 } from '../../src/wire/encoding.ts';
 import { decisionMessage, HEADER } from '../../src/wire/signatures.ts';
+import { RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo-emulator/index.ts';
 import {
   type EdgeBindingOptions,
@@ -24,7 +25,7 @@ import {
 } from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
-import { waitFor } from './wait.ts';
+import { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 
 /** Re-exported so fault, load and bench runs get the whole harness from one import. */
 export { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
@@ -276,6 +277,37 @@ export async function spawnRelay(file: string, managementPort: number, readyTime
     throw error;
   }
   return proc;
+}
+
+export interface SpawnedRelay {
+  relay: RelayProcess;
+  client: RadiusLoginClient;
+  dir: string;
+  /** The setup its relay.toml was written from (ports filled in). */
+  setup: RelaySetup;
+  close(): Promise<void>;
+}
+
+/** A relay.toml in a new temp dir, `duo-relay start` on it, and a RADIUS client (one lane) to it. */
+export async function spawnRelayWithClient(
+  prefix: string,
+  partial: Omit<RelaySetup, 'radiusPort' | 'managementPort'>,
+): Promise<SpawnedRelay> {
+  const dir = await stackDir(prefix);
+  const setup: RelaySetup = { ...partial, radiusPort: await freeUdpPort(), managementPort: await freeTcpPort() };
+  const relay = await spawnRelay(await writeRelayConfig(dir, setup), setup.managementPort!);
+  const client = await RadiusLoginClient.open({ port: setup.radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+  return {
+    relay,
+    client,
+    dir,
+    setup,
+    async close() {
+      await client.close();
+      await relay.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** One Prometheus sample from the relay's /metrics (first match of name and label text). */

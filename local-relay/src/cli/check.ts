@@ -148,7 +148,7 @@ async function checkEdge(
       d.emit(
         false,
         `relay key at ${url}`,
-        `${r.detail}: the answer is not signed by a key in edge.public_keys (wrong key in relay.toml, ` +
+        `the answer is not signed by a key in edge.public_keys (${r.detail}: wrong key in relay.toml, ` +
           'or a middlebox rewrote it)',
       );
     } else d.emit(false, `relay key at ${url}`, describe(r));
