@@ -68,13 +68,21 @@ export function createDuoClient(integration: DuoIntegration, options: DuoClientO
   /** One API call: transport, 429 backoff within the deadline, envelope. Yields `response` unvalidated. */
   async function call(method: Method, path: string, params: DuoParams, opts: CallOptions, signed = true) {
     const signal = deadlineSignal(opts, now);
+    let rateLimited: { status: number; text: string } | undefined;
     for (let backoff = FIRST_BACKOFF_MS; ; backoff *= 2) {
       let answer: { status: number; text: string };
       try {
         answer = await send(method, path, params, signed, signal);
       } catch (e) {
-        return err(transportError(e, opts.signal, signal));
+        const error = transportError(e, opts.signal, signal);
+        // Duo said 429 and the retry ran out of time: the answer is still Duo's refusal (a 4xx,
+        // never failing open), not an outage.
+        if (rateLimited && error.kind === 'transport' && error.reason === 'timeout') {
+          return parseEnvelope(rateLimited.status, rateLimited.text);
+        }
+        return err(error);
       }
+      if (answer.status === 429) rateLimited = answer;
       if (answer.status === 429 && backoff <= MAX_BACKOFF_MS) {
         const wait = backoff + random() * 1000;
         if (now() + wait < opts.deadline) {

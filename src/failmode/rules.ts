@@ -15,8 +15,10 @@ export type FailureKind =
   | 'timeout' // transport timeout specifically (auth stage has its own message)
   | 'http5xx'
   | 'malformed' // valid JSON, fields missing or invalid
-  | 'http4xx' // Duo 4xx / stat FAIL with 4xx: bad keys, bad signature, rate limited
-  | 'not_json'; // HTTP 200 whose body is not JSON
+  | 'http4xx' // Duo 4xx / stat FAIL with 4xx: bad keys, bad signature, rate limited; an edge refusal
+  | 'not_json' // HTTP 200 whose body is not JSON
+  | 'unverified' // the edge as seen by the relay: a 2xx it cannot verify (no/bad signature, too large)
+  | 'version_skew'; // the edge as seen by the relay: correctly signed, but not an answer this relay parses
 
 export interface FailureInput {
   failmode: Failmode;
@@ -44,6 +46,10 @@ export function isFailOpenEligible(stage: Stage, failure: FailureKind): boolean 
       return true;
     case 'http4xx':
     case 'not_json':
+    // Nobody verifiably spoke: treated as "200 but not JSON", never as an outage.
+    case 'unverified':
+    // The edge spoke (its signature holds); not understanding it is no reason to let anyone in.
+    case 'version_skew':
       return false;
     default:
       return assertNever(failure);

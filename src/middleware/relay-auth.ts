@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { ResolvedSite } from '../sites/load.ts';
+import { readBounded } from '../wire/bounded-body.ts';
 import { importPublicKey, type Key, verify } from '../wire/ed25519.ts';
 import { HEADER, MAX_BODY_BYTES, MAX_SKEW_SECONDS, NONCE_PATTERN, relayRequestMessage } from '../wire/signatures.ts';
 import type { EdgeContextVariables } from './edge-context.ts';
@@ -107,34 +108,4 @@ function importCached(key: string): Promise<Key | null> {
     publicKeys.set(key, k);
   }
   return k;
-}
-
-/**
- * Reads at most `limit` bytes. Content-Length is checked first, but the count of bytes actually
- * read decides: a chunked body or a lying header cannot get more in.
- */
-async function readBounded(req: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | 'too_large'> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && !(/^[0-9]+$/.test(declared) && Number(declared) <= limit)) return 'too_large';
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel();
-      return 'too_large';
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fromBase64Url, toBase64Url } from '../wire/encoding.ts';
-import { factorPreferenceSchema, failmodeSchema } from '../wire/schemas.ts';
+import { DEFAULT_EDGE_DEADLINES, factorPreferenceSchema, failmodeSchema } from '../wire/schemas.ts';
 
 /**
  * The SITES_CONFIG secret: named Duo integrations, and sites that use them. Strict objects, so a
@@ -46,9 +46,9 @@ export const siteOptionsSchema = z.strictObject({
   duo_only_failopen_acknowledged: z.boolean().default(false),
   /** Push/phone through async auth + auth_status polling instead of one long blocking request. */
   push_async: z.boolean().default(true),
-  preauth_deadline_ms: z.number().int().min(1_000).max(30_000).default(10_000),
+  preauth_deadline_ms: z.number().int().min(1_000).max(30_000).default(DEFAULT_EDGE_DEADLINES.preauth_deadline_ms),
   /** Covers a push the user answers at the last moment (Duo times pushes out at about 60 s). */
-  auth_deadline_ms: z.number().int().min(5_000).max(120_000).default(65_000),
+  auth_deadline_ms: z.number().int().min(5_000).max(120_000).default(DEFAULT_EDGE_DEADLINES.auth_deadline_ms),
 });
 
 export const siteSchema = z.strictObject({

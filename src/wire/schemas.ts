@@ -107,6 +107,9 @@ export const authResponseSchema = z.object({
   failmode: failmodeInfoSchema.optional(),
 });
 
+/** The edge's Duo deadlines when a site sets none; a relay's stage timeouts must exceed them. */
+export const DEFAULT_EDGE_DEADLINES = { preauth_deadline_ms: 10_000, auth_deadline_ms: 65_000 } as const;
+
 export const sitePolicySchema = z.object({
   site: z.string(),
   version: z.string(),

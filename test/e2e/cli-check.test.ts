@@ -42,6 +42,11 @@ describe('duo-relay check', () => {
     for (const name of ['config', 'relay key', 'edge http', 'relay key at', 'clock vs', 'Duo via', 'udp', 'primary']) {
       expect(r.stdout).toMatch(new RegExp(`^\\[ok\\] +${name}`, 'm'));
     }
+    // Which failmode holds while the edge is unreachable, and why; the timeouts against the deadlines.
+    expect(r.stdout).toMatch(/^\[ok\] +failmode via http\S+: safe when the edge is unreachable: signed site policy/m);
+    expect(r.stdout).toMatch(
+      /^\[ok\] +timeouts vs http\S+: edge\.preauth_timeout_ms = \d+ ms exceeds the edge's deadline/m,
+    );
     expect(r.stdout).toContain('all checks passed');
   });
 
@@ -74,7 +79,7 @@ describe('duo-relay check', () => {
     const r = await check(file);
     expect(r.code).toBe(1);
     expect(failLines(r.stdout)).toEqual([
-      expect.stringMatching(/^\[FAIL\] relay key at .*: the answer is not signed by edge\.public_key/),
+      expect.stringMatching(/^\[FAIL\] relay key at .*: the answer is not signed by a key in edge\.public_keys/),
     ]);
   });
 

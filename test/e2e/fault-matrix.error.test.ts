@@ -9,6 +9,7 @@ import {
   type EdgeFault,
   type EdgeFaultProxy,
   type EdgeStage,
+  freeTcpPort,
   freeUdpPort,
   STACK_RADIUS_SECRET,
   stackDir,
@@ -33,7 +34,24 @@ type Outcome = 'Accept' | 'Reject';
 const SITE = { safe: 'site-a', secure: 'site-b' } as const;
 const DUO_FAULTS = ['5xx', '4xx', '429', 'malformed', 'not_json', 'hang', 'reset'] as const;
 type DuoFault = (typeof DUO_FAULTS)[number];
-const EDGE_FAULTS: EdgeFault[] = ['refused', 'hung', '5xx', 'bad_signature_header', 'bad_signature_body'];
+const EDGE_FAULTS: EdgeFault[] = [
+  'refused',
+  'hung',
+  '5xx',
+  'bad_signature_header',
+  'bad_signature_body',
+  'oversized_2xx',
+  'not_json_2xx',
+  'signed_unparseable',
+];
+/** Answers nobody verifiably sent, or the edge sent in a wire version the relay cannot parse. */
+const UNVERIFIED_OR_SKEW: ReadonlySet<EdgeFault> = new Set([
+  'bad_signature_header',
+  'bad_signature_body',
+  'oversized_2xx',
+  'not_json_2xx',
+  'signed_unparseable',
+]);
 
 const ALLOWED = ['Accept', REPLY.failSafeAllowed] as const;
 const DENIED_PREAUTH = ['Reject', REPLY.failSecureDenied] as const;
@@ -62,14 +80,21 @@ const DUO_TABLE: Record<'preauth' | 'auth', Record<DuoFault, Record<Failmode, re
   },
 };
 
-/** Edge faults, decided by the relay from its cached site policy. Failmode never helps after preauth. */
+/**
+ * Edge faults, decided by the relay from its cached site policy. Only an edge that is down (no
+ * answer, an unsigned 5xx) may fail open, and only at preauth. An answer the relay cannot verify
+ * is the "HTTP 200 but not JSON" row; a signed one it cannot parse is the edge speaking: Reject.
+ */
 const EDGE_TABLE: Record<EdgeStage, Record<EdgeFault, Record<Failmode, readonly [Outcome, string]>>> = {
   preauth: {
     refused: { safe: ALLOWED, secure: DENIED_PREAUTH },
     hung: { safe: ALLOWED, secure: DENIED_PREAUTH },
     '5xx': { safe: ALLOWED, secure: DENIED_PREAUTH },
-    bad_signature_header: { safe: ALLOWED, secure: DENIED_PREAUTH },
-    bad_signature_body: { safe: ALLOWED, secure: DENIED_PREAUTH },
+    bad_signature_header: { safe: DENIED_PREAUTH, secure: DENIED_PREAUTH },
+    bad_signature_body: { safe: DENIED_PREAUTH, secure: DENIED_PREAUTH },
+    oversized_2xx: { safe: DENIED_PREAUTH, secure: DENIED_PREAUTH },
+    not_json_2xx: { safe: DENIED_PREAUTH, secure: DENIED_PREAUTH },
+    signed_unparseable: { safe: DENIED_PREAUTH, secure: DENIED_PREAUTH },
   },
   auth: {
     refused: { safe: DENIED_AUTH, secure: DENIED_AUTH },
@@ -77,6 +102,9 @@ const EDGE_TABLE: Record<EdgeStage, Record<EdgeFault, Record<Failmode, readonly 
     '5xx': { safe: DENIED_AUTH, secure: DENIED_AUTH },
     bad_signature_header: { safe: DENIED_AUTH, secure: DENIED_AUTH },
     bad_signature_body: { safe: DENIED_AUTH, secure: DENIED_AUTH },
+    oversized_2xx: { safe: DENIED_AUTH, secure: DENIED_AUTH },
+    not_json_2xx: { safe: DENIED_AUTH, secure: DENIED_AUTH },
+    signed_unparseable: { safe: DENIED_AUTH, secure: DENIED_AUTH },
   },
 };
 
@@ -85,8 +113,11 @@ const EDGE_FAILURE_TEXT: Record<EdgeFault, RegExp> = {
   refused: /^transport refused/,
   hung: /^transport timeout/,
   '5xx': /^http 500$/,
-  bad_signature_header: /signature/,
-  bad_signature_body: /signature/,
+  bad_signature_header: /^unverifiable answer: decision signature does not verify/,
+  bad_signature_body: /^unverifiable answer: decision signature does not verify/,
+  oversized_2xx: /^unverifiable answer: response over 65536 bytes/,
+  not_json_2xx: /^unverifiable answer: missing decision signature/,
+  signed_unparseable: /version skew/,
 };
 
 interface Side {
@@ -241,6 +272,7 @@ describe.each(['safe', 'secure'] as const)('edge faults, failmode %s (relay deci
         const { edgeClient, edgeRelay, proxy } = sides[failmode];
         await proxy.set(stage, fault);
         const since = Date.now();
+        const failuresBefore = edgeRelay.breaker.consecutiveFailures;
         let cell: Awaited<ReturnType<typeof login>>;
         try {
           cell = await login(edgeClient);
@@ -250,6 +282,10 @@ describe.each(['safe', 'secure'] as const)('edge faults, failmode %s (relay deci
         expectAnswer(cell.result, expected);
         expect(cell.decision).toMatchObject({ source: 'failmode-relay', stage });
         expect(cell.decision.edgeFailure).toMatch(EDGE_FAILURE_TEXT[fault]);
+        if (UNVERIFIED_OR_SKEW.has(fault)) {
+          // Not an outage: such answers never count towards opening the breaker for everyone.
+          expect(edgeRelay.breaker.consecutiveFailures).toBe(failuresBefore);
+        }
 
         // Journalled (fsynced) before the NAS got the answer, then uploaded once the edge is back.
         const pending = edgeRelay.journal.journal.pending().map((r) => r.id);
@@ -257,7 +293,7 @@ describe.each(['safe', 'secure'] as const)('edge faults, failmode %s (relay deci
         await edgeRelay.journal.upload();
         const rec = await edgeRecord(site, cell.ip, since, 'failmode-relay');
         expect(rec).toMatchObject({ id: cell.decision.id, stage, result: expected[0] === 'Accept' ? 'allow' : 'deny' });
-        if (stage === 'auth' && fault.startsWith('bad_signature')) {
+        if (stage === 'auth' && (fault.startsWith('bad_signature') || fault === 'oversized_2xx')) {
           // The edge did decide (the push was approved); a tampered answer must not become an Accept.
           expect(await edgeRecord(site, cell.ip, since, 'duo')).toMatchObject({ stage: 'auth', result: 'allow' });
         }
@@ -266,10 +302,40 @@ describe.each(['safe', 'secure'] as const)('edge faults, failmode %s (relay deci
   }
 });
 
+describe('first start with the edge unreachable (no site policy ever fetched)', () => {
+  it('a secure site relay without relay.failmode → Reject "Failmode Secure - ..."', async () => {
+    const dir = await stackDir('fault-matrix-first-start');
+    dirs.push(dir);
+    const radiusPort = await freeUdpPort();
+    // Nothing listens there: the edge refuses from the very first call, and state/ is empty.
+    const file = await writeRelayConfig(dir, {
+      site: SITE.secure,
+      edgeUrls: [`http://127.0.0.1:${await freeTcpPort()}`],
+      radiusPort,
+      breakerThreshold: 1000,
+    });
+    const relay = await startRelayInProcess(file, { onDecision: (d) => void decisions.push(d), waitForPolicyMs: 0 });
+    const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+    try {
+      const cell = await login(client);
+      expectAnswer(cell.result, DENIED_PREAUTH);
+      expect(relay.policy.current()).toEqual({ failmode: 'secure', from: 'default' });
+      expect(cell.decision).toMatchObject({ source: 'failmode-relay', stage: 'preauth', result: 'deny' });
+      expect(cell.decision.edgeFailure).toMatch(/^transport refused/);
+      // Audited where it was decided: the relay's journal, waiting for an edge it never reached.
+      expect(relay.journal.journal.pending().map((r) => r.id)).toContain(cell.decision.id);
+      expect(client.unmatched).toBe(0);
+    } finally {
+      await client.close();
+      await relay.stop(0);
+    }
+  });
+});
+
 describe('every request', () => {
   it('got exactly one answer, and nothing else arrived', async () => {
     await new Promise((r) => setTimeout(r, 500));
-    expect(results.length).toBe(2 * 7 * 2 + 7 + 2 * 2 * EDGE_FAULTS.length);
+    expect(results.length).toBe(2 * 7 * 2 + 7 + 2 * 2 * EDGE_FAULTS.length + 1);
     expect(results.filter((r) => r.replies.length !== 1)).toEqual([]);
     for (const s of Object.values(sides)) {
       expect(s.duoClient.unmatched).toBe(0);

@@ -150,6 +150,32 @@ describe('429: exponential backoff with jitter, never past the deadline', () => 
     expect(sleeps).toEqual([1500]);
     expect(await requestCount()).toBe(2);
   });
+
+  it('a retry cut off by the deadline still ends as the 429 (a refusal), never as a timeout', async () => {
+    let calls = 0;
+    let clock = Date.now();
+    const duo = createDuoClient(DEMO, {
+      random: () => 0.5,
+      now: () => clock,
+      // The backoff fits before the deadline; the retry then hangs until the deadline aborts it.
+      sleep: async (ms) => {
+        clock += ms;
+      },
+      fetch: (_url, init) => {
+        calls++;
+        if (calls === 1) {
+          const body = '{"stat":"FAIL","code":42901,"message":"Too Many Requests"}';
+          return Promise.resolve(new Response(body, { status: 429 }));
+        }
+        return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+      },
+    });
+    expect(await duo.preauth(alice, { deadline: clock + 1600 })).toEqual({
+      ok: false,
+      error: { kind: 'http4xx', status: 429, code: 42901, message: 'Too Many Requests' },
+    });
+    expect(calls).toBe(2);
+  });
 });
 
 describe('envelope edge cases (reference §1.7), from canned responses', () => {

@@ -33,11 +33,26 @@ const TABLE: ReadonlyArray<readonly [Stage, FailureKind, boolean, Cell, Cell]> =
   // auth: network error / timeout after preauth succeeded -> not eligible
   ['auth', 'transport', false, AUTH_CLOSED, AUTH_CLOSED],
   ['auth', 'timeout', false, AUTH_TIMEOUT, AUTH_TIMEOUT],
+  // relay: a 2xx from the edge it cannot verify -> the "200 but not JSON" row, never an outage
+  ['preauth', 'unverified', false, PRE_CLOSED, PRE_CLOSED],
+  ['auth', 'unverified', false, AUTH_CLOSED, AUTH_CLOSED],
+  // relay: a correctly signed answer it cannot parse -> the edge speaking, Reject
+  ['preauth', 'version_skew', false, PRE_CLOSED, PRE_CLOSED],
+  ['auth', 'version_skew', false, AUTH_CLOSED, AUTH_CLOSED],
 ];
 
 describe('failmode table', () => {
   it('covers every failure kind at both stages', () => {
-    const kinds: FailureKind[] = ['transport', 'timeout', 'http5xx', 'malformed', 'http4xx', 'not_json'];
+    const kinds: FailureKind[] = [
+      'transport',
+      'timeout',
+      'http5xx',
+      'malformed',
+      'http4xx',
+      'not_json',
+      'unverified',
+      'version_skew',
+    ];
     for (const stage of ['preauth', 'auth'] as const) {
       for (const kind of kinds) expect(TABLE.some(([s, k]) => s === stage && k === kind)).toBe(true);
     }

@@ -56,9 +56,13 @@ describe('config: valid file', () => {
   it('parses with defaults, resolves secrets and relative paths', async () => {
     const file = await write(VALID);
     const { config, warnings } = await loadConfig(file, { VPN_SECRET: 'short' });
-    expect(config.relay).toMatchObject({ failmode: 'safe', key_file: join(file, '..', 'relay.key') });
+    expect(config.relay).toMatchObject({ key_file: join(file, '..', 'relay.key') });
+    // Unset: the relay runs `secure` until a signed site policy says otherwise.
+    expect(config.relay.failmode).toBeUndefined();
     expect(config.edge).toMatchObject({
-      preauth_timeout_ms: 5000,
+      public_keys: [EDGE_PUB],
+      // Above the edge's default deadlines (10 s, 65 s) plus the margin.
+      preauth_timeout_ms: 12000,
       auth_timeout_ms: 70000,
       breaker_threshold: 3,
       probe_interval_ms: 5000,
@@ -121,6 +125,19 @@ describe('config errors name the file, the key and the problem', () => {
       /https/,
     ],
     ['bad edge key', VALID.replace(EDGE_PUB, 'nope'), 'edge.public_key', /32-byte/],
+    [
+      'bad key in the pinned list',
+      VALID.replace(`public_key = "${EDGE_PUB}"`, `public_keys = ["${EDGE_PUB}", "nope"]`),
+      'edge.public_keys[1]',
+      /32-byte/,
+    ],
+    [
+      'both public_key and public_keys',
+      VALID.replace(`public_key = "${EDGE_PUB}"`, `public_key = "${EDGE_PUB}"\npublic_keys = ["${EDGE_PUB}"]`),
+      'edge.public_key',
+      /either public_keys or public_key/,
+    ],
+    ['no edge key at all', VALID.replace(`public_key = "${EDGE_PUB}"`, ''), 'edge.public_keys', /required/],
     ['unknown factor', VALID.replace('"auto,passcode"', '["auto", "sms"]'), 'server[0].factors[1]', /./],
     ['repeated factor', VALID.replace('"auto,passcode"', '["push", "push"]'), 'server[0].factors', /repeat/],
     ['misspelt key', VALID.replace('factors =', 'factorz ='), 'server[0]', /factorz/],
@@ -207,6 +224,13 @@ describe('config errors name the file, the key and the problem', () => {
       VALID.replace('{ env = "VPN_SECRET" }', '"hunter2-hunter2-hunter2"').replace('site = "site-a"', ''),
     );
     expect(JSON.stringify(found)).not.toContain('hunter2');
+  });
+
+  it('pins several edge keys with public_keys (current and next)', async () => {
+    const next = 'ZAySTQkVI1FMqAAJOg7CzXTxgKQcHtRgSq9FAB8goGk';
+    const file = await write(VALID.replace(`public_key = "${EDGE_PUB}"`, `public_keys = ["${EDGE_PUB}", "${next}"]`));
+    const { config } = await loadConfig(file, { VPN_SECRET: 'a-long-enough-secret' });
+    expect(config.edge.public_keys).toEqual([EDGE_PUB, next]);
   });
 
   it('duo_only is fine with failmode secure or the acknowledgement', async () => {

@@ -30,6 +30,10 @@ type Mode =
   | 'not-json'
   | '500'
   | '401'
+  | 'refused-site'
+  | 'refused-odd-code'
+  | 'huge-unsigned'
+  | 'next-key'
   | 'hang';
 
 const PREAUTH: PreauthRequest = { username: 'alice', nas: {}, primary: 'passed' };
@@ -37,6 +41,8 @@ const ALLOW = { result: 'allow', message: 'Bypass', source: 'duo' };
 
 let edgeKey: Key;
 let foreignKey: Key;
+let nextKey: Key;
+let nextPub: Key;
 let relayPub: Key;
 let mode: Mode = 'good';
 let requests: Array<{ url: string; relaySignatureValid: boolean }> = [];
@@ -62,6 +68,20 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   });
   requests.push({ url: url.pathname, relaySignatureValid: await verify(relayPub, h(HEADER.signature), message) });
   if (mode === 'hang') return;
+  if (mode === 'refused-site' || mode === 'refused-odd-code') {
+    const code = mode === 'refused-site' ? 'site_misconfigured' : 'x\nFAKE LOG LINE';
+    res.writeHead(403, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code, message: 'site entry invalid' } }));
+    return;
+  }
+  if (mode === 'huge-unsigned') {
+    // Streamed without a length, far past the relay's cap: it must stop reading, not buffer it all.
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    for (let i = 0; i < 64 && !res.destroyed; i++) res.write(chunk);
+    res.end('{}');
+    return;
+  }
   if (mode === '500' || mode === '401') {
     res.writeHead(Number(mode), { 'content-type': 'application/json' }).end('{"error":{"code":"x","message":"x"}}');
     return;
@@ -76,7 +96,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (mode !== 'nosig')
-    headers[HEADER.decisionSignature] = await sign(mode === 'foreign-key' ? foreignKey : edgeKey, signed);
+    headers[HEADER.decisionSignature] = await sign(
+      mode === 'foreign-key' ? foreignKey : mode === 'next-key' ? nextKey : edgeKey,
+      signed,
+    );
   res.writeHead(200, headers).end(out);
 }
 
@@ -84,6 +107,9 @@ beforeAll(async () => {
   const edge = await generateKeyPair();
   const foreign = await generateKeyPair();
   const relay = await generateKeyPair();
+  const next = await generateKeyPair();
+  nextKey = (await importPrivateKeyPem(next.privateKeyPem))!;
+  nextPub = (await importPublicKey(next.publicKey))!;
   edgeKey = (await importPrivateKeyPem(edge.privateKeyPem))!;
   foreignKey = (await importPrivateKeyPem(foreign.privateKeyPem))!;
   relayPub = (await importPublicKey(relay.publicKey))!;
@@ -110,7 +136,15 @@ beforeEach(() => {
   requests = [];
 });
 
-function client(opts: { urls?: string[]; threshold?: number; preauthTimeoutMs?: number } = {}): {
+function client(
+  opts: {
+    urls?: string[];
+    threshold?: number;
+    preauthTimeoutMs?: number;
+    keys?: Key[];
+    onRefusal?: (stage: string, code: string) => void;
+  } = {},
+): {
   c: EdgeClient;
   breaker: CircuitBreaker;
 } {
@@ -119,11 +153,12 @@ function client(opts: { urls?: string[]; threshold?: number; preauthTimeoutMs?: 
   const c = createEdgeClient({
     urls: opts.urls ?? [base],
     identity,
-    edgePublicKey: (globalThis as { edgePublicKey?: Key }).edgePublicKey!,
+    edgePublicKeys: opts.keys ?? [(globalThis as { edgePublicKey?: Key }).edgePublicKey!],
     preauthTimeoutMs: opts.preauthTimeoutMs ?? 2000,
     authTimeoutMs: 2000,
     breaker,
     logger: pino({ level: 'silent' }),
+    ...(opts.onRefusal ? { onRefusal: opts.onRefusal } : {}),
   });
   return { c, breaker };
 }
@@ -136,25 +171,69 @@ describe('edge client: every answer must be signed by the pinned edge key', () =
   });
 
   it.each([
-    ['missing signature', 'nosig', 'bad_signature'],
-    ['signature by another key', 'foreign-key', 'bad_signature'],
-    ['signature bound to another nonce (replay)', 'other-nonce', 'bad_signature'],
-    ['signature bound to another path', 'other-path', 'bad_signature'],
-    ['signed body that breaks the schema', 'schema', 'malformed'],
-    ['signed body that is not JSON', 'not-json', 'malformed'],
+    ['missing signature', 'nosig', 'unverified'],
+    ['signature by another key', 'foreign-key', 'unverified'],
+    ['signature bound to another nonce (replay)', 'other-nonce', 'unverified'],
+    ['signature bound to another path', 'other-path', 'unverified'],
+    ['an unsigned body over the size cap', 'huge-unsigned', 'unverified'],
+    ['signed body that breaks the schema', 'schema', 'version_skew'],
+    ['signed body that is not JSON', 'not-json', 'version_skew'],
   ] as const)('%s → %s, never an answer', async (_, m, kind) => {
     mode = m;
-    const { c, breaker } = client();
+    const { c, breaker } = client({ threshold: 1 });
     expect((await c.preauth(PREAUTH)).kind).toBe(kind);
+    // Neither an outage (nobody may open the breaker for everyone by injecting answers) ...
+    expect(breaker.state).toBe('closed');
     expect(breaker.consecutiveFailures).toBe(0);
   });
 
-  it('HTTP errors are reported with their status', async () => {
+  it('an unverifiable answer does not reset the count of real outages either', async () => {
+    const { c, breaker } = client({ urls: [closedUrl], threshold: 3 });
+    await c.preauth(PREAUTH);
+    expect(breaker.consecutiveFailures).toBe(1);
+    mode = 'nosig';
+    c.configure(connection());
+    expect((await c.preauth(PREAUTH)).kind).toBe('unverified');
+    expect(breaker.consecutiveFailures).toBe(1);
+  });
+
+  it('accepts an answer signed by any pinned key (current and next), and only those', async () => {
+    mode = 'next-key';
+    const current = (globalThis as { edgePublicKey?: Key }).edgePublicKey!;
+    expect((await client({ keys: [current, nextPub] }).c.preauth(PREAUTH)).kind).toBe('ok');
+    expect((await client({ keys: [current] }).c.preauth(PREAUTH)).kind).toBe('unverified');
+    mode = 'good';
+    expect((await client({ keys: [nextPub] }).c.preauth(PREAUTH)).kind).toBe('unverified');
+  });
+
+  it('HTTP errors are reported with their status and the error code of a 4xx body', async () => {
     mode = '401';
     const { c } = client();
-    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'http', status: 401 });
+    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'http', status: 401, code: 'x' });
+  });
+
+  it('a misconfigured-site refusal is named and reported; an odd code is not passed on', async () => {
+    const refusals: string[] = [];
+    const { c } = client({ onRefusal: (stage, code) => refusals.push(`${stage}:${code}`) });
+    mode = 'refused-site';
+    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'http', status: 403, code: 'site_misconfigured' });
+    mode = 'refused-odd-code';
+    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'http', status: 403 });
+    expect(refusals).toEqual(['preauth:site_misconfigured']);
   });
 });
+
+/** What a test needs to re-configure a client: the same identity and key, other URLs. */
+function connection() {
+  if ('error' in identity) throw new Error(identity.error);
+  return {
+    urls: [base],
+    identity,
+    edgePublicKeys: [(globalThis as { edgePublicKey?: Key }).edgePublicKey!],
+    preauthTimeoutMs: 2000,
+    authTimeoutMs: 2000,
+  };
+}
 
 describe('edge client: failover, deadlines and the breaker', () => {
   it('tries the next URL when the first refuses', async () => {
@@ -184,7 +263,7 @@ describe('edge client: failover, deadlines and the breaker', () => {
     const counting = createEdgeClient({
       urls: [closedUrl],
       identity: identity as Exclude<typeof identity, { error: string }>,
-      edgePublicKey: (globalThis as { edgePublicKey?: Key }).edgePublicKey!,
+      edgePublicKeys: [(globalThis as { edgePublicKey?: Key }).edgePublicKey!],
       preauthTimeoutMs: 1000,
       authTimeoutMs: 1000,
       breaker,

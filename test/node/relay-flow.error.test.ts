@@ -79,7 +79,6 @@ describe('local failmode when the edge cannot answer at preauth', () => {
     ['breaker open', { kind: 'transport', cause: 'breaker_open' }],
     ['reset', { kind: 'transport', cause: 'reset' }],
     ['5xx', { kind: 'http', status: 502 }],
-    ['bad signature', { kind: 'bad_signature' }],
   ];
   for (const mode of Object.keys(MODES)) {
     it.each(failures)(`${mode}: %s → safe accepts, secure rejects`, async (_, failure) => {
@@ -97,6 +96,22 @@ describe('local failmode when the edge cannot answer at preauth', () => {
       expect(secure.calls.auth).toBe(0);
     });
   }
+
+  it.each([
+    ['missing signature', { kind: 'unverified', detail: 'missing decision signature' }],
+    ['bad signature', { kind: 'unverified', detail: 'decision signature does not verify' }],
+    ['too large to verify', { kind: 'unverified', detail: 'response over 65536 bytes' }],
+    ['signed but unparseable (version skew)', { kind: 'version_skew', detail: 'result: invalid' }],
+    ['refused as misconfigured', { kind: 'http', status: 403, code: 'site_misconfigured' }],
+  ] as Array<[string, EdgeFailure]>)('%s never fails open, even on a safe site', async (_, failure) => {
+    const t = setup({ flow: MODES.auto!, failmode: 'safe', preauth: failure });
+    expect(await t.send({ username: 'u', password: 'pw' })).toEqual({
+      code: 'reject',
+      replyMessage: REPLY.failSecureDenied,
+    });
+    expect(t.decisions[0]).toMatchObject({ source: 'failmode-relay', stage: 'preauth', result: 'deny' });
+    expect(t.calls.auth).toBe(0);
+  });
 
   it('an edge 4xx (e.g. revoked key) never fails open', async () => {
     const t = setup({ flow: MODES.auto!, failmode: 'safe', preauth: { kind: 'http', status: 401 } });
@@ -138,7 +153,9 @@ describe('auth stage failures fail closed', () => {
   it.each([
     ['refused', unreachable, REPLY.authFailure],
     ['timeout', timeout, REPLY.authTimeout],
-    ['bad signature', { kind: 'bad_signature' } as EdgeFailure, REPLY.authFailure],
+    ['bad signature', { kind: 'unverified', detail: 'bad' } as EdgeFailure, REPLY.authFailure],
+    ['too large to verify', { kind: 'unverified', detail: 'too large' } as EdgeFailure, REPLY.authFailure],
+    ['signed but unparseable', { kind: 'version_skew', detail: 'x' } as EdgeFailure, REPLY.authFailure],
   ])('%s → %s even in safe mode', async (_, failure, message) => {
     const t = setup({ flow: MODES.auto!, failmode: 'safe', auth: failure as never });
     expect(await t.send({ username: 'u', password: 'pw' })).toEqual({ code: 'reject', replyMessage: message });

@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CheckLine, runChecks } from '../../local-relay/src/cli/check.ts';
 import { type RelayRuntime, type RuntimeOptions, startRelay } from '../../local-relay/src/cli/runtime.ts';
 import { loadConfig } from '../../local-relay/src/config/load.ts';
 import { createLogger } from '../../local-relay/src/log.ts';
 import { hashPassword } from '../../local-relay/src/primary/scrypt-hash.ts';
 import { Attr, decodePacket, decodeText, getAttribute } from '../../local-relay/src/radius/index.ts';
 import { REPLY } from '../../src/failmode/messages.ts';
+import { generateKeyPair } from '../../src/wire/ed25519.ts';
+import { HEADER } from '../../src/wire/signatures.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { buildRequest, openUdpPeer } from '../support/radclient.ts';
 import { freeTcpPort } from '../support/wait.ts';
@@ -28,6 +31,21 @@ interface Started {
 }
 
 async function startWith(opts: Partial<RuntimeOptions>, edgeUrl: string): Promise<Started> {
+  const dir = await writeConfig(edgeUrl);
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const loaded = await loadConfig(join(dir, 'relay.toml'));
+  const runtime = await startRelay(loaded, { logger: createLogger('debug', stream), ...opts });
+  return { runtime, logs, dir };
+}
+
+/** relay.toml, key and users file of a site-a relay in a new directory. */
+async function writeConfig(edgeUrl: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'relay-ops-'));
   await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
   await writeFile(join(dir, 'users.txt'), `alice:${await hashPassword('alice-pass')}\n`);
@@ -56,16 +74,7 @@ ip = "127.0.0.1"
 secret = "${SECRET}"
 `,
   );
-  const logs: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  const loaded = await loadConfig(join(dir, 'relay.toml'));
-  const runtime = await startRelay(loaded, { logger: createLogger('debug', stream), ...opts });
-  return { runtime, logs, dir };
+  return dir;
 }
 
 async function login(runtime: RelayRuntime, user: string, password: string) {
@@ -156,13 +165,115 @@ describe('a revoked relay key', () => {
       expect(r.code).toBe(3);
       expect(r.message).not.toBe(REPLY.failSafeAllowed);
       const errors = s.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 50);
-      expect(errors.some((l) => /refused this relay/.test(l.msg) && l.status === 401)).toBe(true);
+      expect(errors.some((l) => /edge refused .*key is revoked/.test(l.msg) && l.status === 401)).toBe(true);
       const metrics = (await get(`${s.runtime.managementUrl}/metrics`)).body;
       expect(metrics).toMatch(/duo_relay_edge_request_duration_seconds_count\{stage="preauth",outcome="http4xx"\} 1/);
       expect(s.runtime.breaker.state).toBe('closed');
     } finally {
       await s.runtime.stop(1000);
       await rm(s.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an edge that refuses the site as misconfigured', () => {
+  const misconfigured = (code: string) => {
+    const heartbeats: Array<{ counters: Record<string, number> }> = [];
+    const edge: typeof fetch = async (input, init) => {
+      const path = new URL(String(input)).pathname;
+      if (path === '/v1/health')
+        return new Response(JSON.stringify({ ok: true, version: '1', duo: { reachable: true, checked_at: 1 } }));
+      if (path === '/v1/heartbeat')
+        heartbeats.push(JSON.parse(String(init?.body ? new TextDecoder().decode(init.body as Uint8Array) : '{}')));
+      return new Response(JSON.stringify({ error: { code, message: 'the site entry is invalid' } }), { status: 403 });
+    };
+    return { edge, heartbeats };
+  };
+
+  it('logs the code, counts it in metrics and the heartbeat, and rejects the login', async () => {
+    const { edge, heartbeats } = misconfigured('site_misconfigured');
+    const s = await startWith({ fetch: edge }, 'http://127.0.0.1:9');
+    try {
+      const r = await login(s.runtime, 'alice', 'alice-pass');
+      expect({ code: r.code, message: r.message }).toEqual({ code: 3, message: REPLY.failSecureDenied });
+      const errors = s.logs.map((l) => JSON.parse(l)).filter((l) => l.level === 50);
+      expect(errors).toContainEqual(
+        expect.objectContaining({
+          stage: 'preauth',
+          code: 'site_misconfigured',
+          msg: 'edge refused: site_misconfigured — fix the site entry in SITES_CONFIG',
+        }),
+      );
+      const metrics = (await get(`${s.runtime.managementUrl}/metrics`)).body;
+      expect(metrics).toMatch(/duo_relay_edge_refusals_total\{stage="preauth",code="site_misconfigured"\} 1/);
+      await s.runtime.heartbeat();
+      expect(heartbeats.at(-1)?.counters.edge_refused_site_misconfigured).toBeGreaterThanOrEqual(1);
+    } finally {
+      await s.runtime.stop(1000);
+      await rm(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['site_misconfigured', 'edge refused: site_misconfigured — fix the site entry in SITES_CONFIG'],
+    ['edge_misconfigured', 'edge refused: edge_misconfigured — fix the edge secrets (EDGE_SIGNING_KEY)'],
+  ])('duo-relay check prints a line for %s', async (code, text) => {
+    const dir = await writeConfig('http://127.0.0.1:9');
+    try {
+      const lines: CheckLine[] = [];
+      const ok = await runChecks(join(dir, 'relay.toml'), (l) => lines.push(l), {
+        fetch: misconfigured(code).edge,
+        timeoutMs: 1000,
+      });
+      expect(ok).toBe(false);
+      expect(lines).toContainEqual({ ok: false, name: 'edge http://127.0.0.1:9', detail: text });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reload (SIGHUP) and the edge connection', () => {
+  it('applies key_file and pinned edge keys at once; a bad file changes nothing and says why', async () => {
+    const keysSent: string[] = [];
+    const edge: typeof fetch = async (_input, init) => {
+      keysSent.push(new Headers(init?.headers).get(HEADER.key) ?? '');
+      return new Response('{}', { status: 503 });
+    };
+    const dir = await writeConfig('http://127.0.0.1:9');
+    const file = join(dir, 'relay.toml');
+    const loaded = await loadConfig(file);
+    const runtime = await startRelay(loaded, {
+      logger: createLogger('silent'),
+      fetch: edge,
+      loadConfig: () => loadConfig(file),
+    });
+    const lastKey = async () => {
+      await runtime.heartbeat();
+      return keysSent.at(-1);
+    };
+    try {
+      expect(await lastKey()).toBe(RELAY_A_KEY.publicKey);
+      const original = await readFile(file, 'utf8');
+      const next = await generateKeyPair();
+      await writeFile(join(dir, 'relay-next.key'), next.privateKeyPem);
+      // The new key_file does not exist yet under that name: nothing may change, not even the pins.
+      await writeFile(
+        file,
+        original
+          .replace('key_file = "relay.key"', 'key_file = "missing.key"')
+          .replace(`public_key = "${EDGE_KEY.publicKey}"`, `public_keys = ["${next.publicKey}"]`),
+      );
+      const bad = await runtime.reload();
+      expect(bad).toMatchObject({ ok: false, error: expect.stringMatching(/relay\.key_file: cannot read key file/) });
+      expect(await lastKey()).toBe(RELAY_A_KEY.publicKey);
+
+      await writeFile(file, original.replace('key_file = "relay.key"', 'key_file = "relay-next.key"'));
+      expect(await runtime.reload()).toEqual({ ok: true });
+      expect(await lastKey()).toBe(next.publicKey);
+    } finally {
+      await runtime.stop(1000);
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

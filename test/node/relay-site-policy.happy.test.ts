@@ -5,7 +5,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy, savePolicy } from '../../local-relay/src/edge/policy-file.ts';
 import type { EdgeResult } from '../../local-relay/src/edge/result.ts';
-import { createSitePolicyStore } from '../../local-relay/src/edge/site-policy.ts';
+import { createSitePolicyStore, failmodeReason } from '../../local-relay/src/edge/site-policy.ts';
 import type { SitePolicy } from '../../src/wire/schemas.ts';
 
 const POLICY: SitePolicy = {
@@ -18,11 +18,15 @@ const POLICY: SitePolicy = {
   edge_time: 1_700_000_000,
 };
 
-function store(dir: string, answer: () => EdgeResult<SitePolicy>) {
+function store(
+  dir: string,
+  answer: () => EdgeResult<SitePolicy>,
+  config: { failmode?: 'safe' | 'secure' } = { failmode: 'safe' },
+) {
   return createSitePolicyStore({
     site: 'site-a',
     file: join(dir, 'site-policy.json'),
-    configFailmode: 'safe',
+    configFailmode: config.failmode,
     client: { site: async () => answer() },
     refreshMs: 60_000,
     logger: pino({ level: 'silent' }),
@@ -43,6 +47,20 @@ describe('site policy', () => {
     expect(await restarted.refresh()).toBe(false);
     expect(restarted.current()).toMatchObject({ failmode: 'secure', from: 'disk' });
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('before any signed policy and with relay.failmode unset: secure, and says why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'policy-'));
+    const fresh = store(dir, () => ({ kind: 'transport', cause: 'refused' }), {});
+    await fresh.load();
+    expect(await fresh.refresh()).toBe(false);
+    expect(fresh.current()).toEqual({ failmode: 'secure', from: 'default' });
+    expect(failmodeReason(fresh.current())).toMatch(/^default secure/);
+    expect(failmodeReason(store(dir, () => ({ kind: 'ok', value: POLICY })).current())).toMatch(/^configured/);
+    const fetched = store(dir, () => ({ kind: 'ok', value: { ...POLICY, failmode: 'safe' } }), {});
+    await fetched.refresh();
+    expect(fetched.current()).toMatchObject({ failmode: 'safe', from: 'edge' });
+    expect(failmodeReason(fetched.current())).toBe('signed site policy (version v7)');
   });
 
   it('ignores a corrupt file, or one saved for another site', async () => {

@@ -12,12 +12,20 @@ import type { DecisionHook } from '../../local-relay/src/flow/index.ts';
 import type { LogLevel } from '../../local-relay/src/log.ts';
 import { derive, formatScryptHash } from '../../local-relay/src/primary/scrypt-hash.ts';
 import type { StoredDecision } from '../../src/audit/schemas.ts';
-import { HEADER } from '../../src/wire/signatures.ts';
+import { importPrivateKeyPem, type Key, sign } from '../../src/wire/ed25519.ts';
+import { utf8 } from '../../src/wire/encoding.ts';
+import { decisionMessage, HEADER } from '../../src/wire/signatures.ts';
+import { RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo-emulator/index.ts';
-import { type EdgeBindingOptions, edgeTestBindings, TEST_ADMIN_TOKEN } from './edge-bindings.ts';
+import {
+  type EdgeBindingOptions,
+  type EdgeSecretsAndVars,
+  edgeTestBindings,
+  TEST_ADMIN_TOKEN,
+} from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
-import { waitFor } from './wait.ts';
+import { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 
 /** Re-exported so fault, load and bench runs get the whole harness from one import. */
 export { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
@@ -46,8 +54,11 @@ export interface DuoAndEdge {
   edgeUrl: string;
   /** Stops the worker: its port then refuses connections. */
   stopEdge(): Promise<void>;
-  /** Starts it again on the same port with the same D1/DO state. */
-  startEdgeAgain(): Promise<void>;
+  /**
+   * Starts it again on the same port with the same D1/DO state; `bindings` replaces secrets for
+   * this and later starts (an operator's `wrangler secret put` before a redeploy).
+   */
+  startEdgeAgain(bindings?: Partial<EdgeSecretsAndVars>): Promise<void>;
   /** GET /admin/v1/decisions (newest first) with the test admin token. */
   decisions(query: Record<string, string | number>): Promise<StoredDecision[]>;
   close(): Promise<void>;
@@ -58,7 +69,7 @@ export async function startDuoAndEdge(
 ): Promise<DuoAndEdge> {
   const emulator = await startEmulator(opts.emulator ?? {});
   const persistDir = await mkdtemp(join(tmpdir(), 'duo-edge-stack-'));
-  const bindings = edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' });
+  let bindings = edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' });
   let edge: RunningEdge | undefined;
   try {
     edge = await startEdge({ bindings, persistDir });
@@ -76,7 +87,8 @@ export async function startDuoAndEdge(
       await edge?.stop();
       edge = undefined;
     },
-    async startEdgeAgain() {
+    async startEdgeAgain(next) {
+      bindings = { ...bindings, ...next };
       edge ??= await startEdge({ bindings, persistDir, port });
     },
     async decisions(query) {
@@ -99,14 +111,22 @@ export async function startDuoAndEdge(
 
 export interface RelaySetup {
   site: StackSite;
-  /** What the relay applies before it has the site policy; match the site's to keep runs deterministic. */
-  failmode: 'safe' | 'secure';
+  /**
+   * What the relay applies before it has the site policy; match the site's to keep runs
+   * deterministic. Omitted: `relay.failmode` is left unset (the relay's default).
+   */
+  failmode?: 'safe' | 'secure';
   edgeUrls: string[];
   radiusPort: number;
   /** Management port (/metrics, /readyz); omitted: disabled. */
   managementPort?: number;
-  preauthTimeoutMs: number;
-  authTimeoutMs: number;
+  /** Omitted: the relay's defaults. */
+  preauthTimeoutMs?: number;
+  authTimeoutMs?: number;
+  /** Pinned edge keys; default the test edge key alone (written as the one-key `public_key`). */
+  edgePublicKeys?: string[];
+  /** The relay's private key (PEM); default the site's test key. */
+  relayKeyPem?: string;
   breakerThreshold?: number;
   probeIntervalMs?: number;
   logLevel?: LogLevel;
@@ -124,7 +144,7 @@ export interface RelaySetup {
  */
 export async function writeRelayConfig(dir: string, s: RelaySetup): Promise<string> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'relay.key'), SITE_KEYS[s.site].privateKeyPem, { mode: 0o600 });
+  await writeFile(join(dir, 'relay.key'), s.relayKeyPem ?? SITE_KEYS[s.site].privateKeyPem, { mode: 0o600 });
   const lines = await Promise.all(
     STACK_USERS.map(async (u) => {
       const salt = randomBytes(16);
@@ -134,21 +154,20 @@ export async function writeRelayConfig(dir: string, s: RelaySetup): Promise<stri
   );
   await writeFile(join(dir, 'users.txt'), `${lines.join('\n')}\n`);
   const management = s.managementPort === undefined ? 'enabled = false' : `listen = "127.0.0.1:${s.managementPort}"`;
+  const keys = s.edgePublicKeys ?? [EDGE_KEY.publicKey];
+  const optional = (line: string, value: unknown) => (value === undefined ? '' : `${line}\n`);
   const toml = `
 [relay]
 site = "${s.site}"
 key_file = "relay.key"
 state_dir = "state"
-failmode = "${s.failmode}"
-shutdown_grace_ms = 2000
+${optional(`failmode = "${s.failmode}"`, s.failmode)}shutdown_grace_ms = 2000
 ${s.maxPrimaryChecks === undefined ? '' : `max_primary_checks = ${s.maxPrimaryChecks}\nmax_primary_checks_per_client = ${s.maxPrimaryChecks}`}
 
 [edge]
 urls = [${s.edgeUrls.map((u) => `"${u}"`).join(', ')}]
-public_key = "${EDGE_KEY.publicKey}"
-preauth_timeout_ms = ${s.preauthTimeoutMs}
-auth_timeout_ms = ${s.authTimeoutMs}
-breaker_threshold = ${s.breakerThreshold ?? 3}
+${keys.length === 1 ? `public_key = "${keys[0]}"` : `public_keys = [${keys.map((k) => `"${k}"`).join(', ')}]`}
+${optional(`preauth_timeout_ms = ${s.preauthTimeoutMs}`, s.preauthTimeoutMs)}${optional(`auth_timeout_ms = ${s.authTimeoutMs}`, s.authTimeoutMs)}breaker_threshold = ${s.breakerThreshold ?? 3}
 probe_interval_ms = ${s.probeIntervalMs ?? 500}
 
 [log]
@@ -266,6 +285,37 @@ export async function spawnRelay(file: string, managementPort: number, readyTime
   return proc;
 }
 
+export interface SpawnedRelay {
+  relay: RelayProcess;
+  client: RadiusLoginClient;
+  dir: string;
+  /** The setup its relay.toml was written from (ports filled in). */
+  setup: RelaySetup;
+  close(): Promise<void>;
+}
+
+/** A relay.toml in a new temp dir, `duo-relay start` on it, and a RADIUS client (one lane) to it. */
+export async function spawnRelayWithClient(
+  prefix: string,
+  partial: Omit<RelaySetup, 'radiusPort' | 'managementPort'>,
+): Promise<SpawnedRelay> {
+  const dir = await stackDir(prefix);
+  const setup: RelaySetup = { ...partial, radiusPort: await freeUdpPort(), managementPort: await freeTcpPort() };
+  const relay = await spawnRelay(await writeRelayConfig(dir, setup), setup.managementPort!);
+  const client = await RadiusLoginClient.open({ port: setup.radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+  return {
+    relay,
+    client,
+    dir,
+    setup,
+    async close() {
+      await client.close();
+      await relay.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** One Prometheus sample from the relay's /metrics (first match of name and label text). */
 export async function scrapeMetric(managementUrl: string, name: string, labels = ''): Promise<number | undefined> {
   const text = await (await fetch(`${managementUrl}/metrics`)).text();
@@ -285,9 +335,20 @@ export async function scrapeMetric(managementUrl: string, name: string, labels =
  * How the proxy breaks one stage (`/v1/preauth` or `/v1/auth`); other paths always pass through.
  * refused: the port is closed (for `auth`, right after the preauth answer); hung: the request is
  * accepted and never answered; 5xx: HTTP 500; bad_signature_*: the real edge's answer with one
- * byte of the decision signature, or of the signed body, flipped.
+ * byte of the decision signature, or of the signed body, flipped; oversized_2xx: the real edge's
+ * answer padded past the relay's 64 KiB cap, signature dropped; not_json_2xx: an unsigned HTML
+ * page with status 200 (a captive portal); signed_unparseable: a body no relay version parses,
+ * correctly signed with the edge's key for this request (version skew).
  */
-export type EdgeFault = 'refused' | 'hung' | '5xx' | 'bad_signature_header' | 'bad_signature_body';
+export type EdgeFault =
+  | 'refused'
+  | 'hung'
+  | '5xx'
+  | 'bad_signature_header'
+  | 'bad_signature_body'
+  | 'oversized_2xx'
+  | 'not_json_2xx'
+  | 'signed_unparseable';
 export type EdgeStage = 'preauth' | 'auth';
 
 export interface EdgeFaultProxy {
@@ -370,6 +431,17 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}');
       return;
     }
+    if (fault === 'not_json_2xx') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Sign in to the network</body></html>');
+      return;
+    }
+    if (fault === 'signed_unparseable') {
+      const body = utf8(JSON.stringify({ v: 2, verdict: 'permit', note: 'a wire version this relay predates' }));
+      const nonce = String(req.headers[HEADER.nonce] ?? '');
+      const signature = await sign(await edgeSigningKey(), await decisionMessage({ path, nonce, body }));
+      res.writeHead(200, { 'content-type': 'application/json', [HEADER.decisionSignature]: signature }).end(body);
+      return;
+    }
     let answer: Awaited<ReturnType<typeof forward>>;
     try {
       answer = await forward(req, Buffer.concat(chunks));
@@ -383,6 +455,9 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
     } else if (fault === 'bad_signature_body' && answer.body.length > 0) {
       const i = Math.floor(answer.body.length / 2);
       answer.body[i] = answer.body[i]! ^ 0x01;
+    } else if (fault === 'oversized_2xx') {
+      delete answer.headers[HEADER.decisionSignature];
+      answer.body = Buffer.concat([answer.body, Buffer.alloc(128 * 1024, 0x20)]);
     }
     if (stage === 'preauth' && faults.get('auth') === 'refused') {
       // The login's next call (/v1/auth) must find the port closed: stop listening and drop every
@@ -415,6 +490,13 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
       await stopListening();
     },
   };
+}
+
+/** The test edge's signing key, as the worker holds it (EDGE_SIGNING_KEY). */
+async function edgeSigningKey(): Promise<Key> {
+  const key = await importPrivateKeyPem(EDGE_KEY.privateKeyPem);
+  if (!key) throw new Error('EDGE_KEY is not an Ed25519 PKCS#8 key');
+  return key;
 }
 
 function flipChar(s: string, i: number): string {

@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { BlockList, isIP } from 'node:net';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Key } from '../../../src/wire/ed25519.ts';
 import type { SitePolicy } from '../../../src/wire/schemas.ts';
@@ -8,12 +9,16 @@ import { ConfigError } from '../config/errors.ts';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
 import { CircuitBreaker } from '../edge/breaker.ts';
-import { createEdgeClient, describe } from '../edge/client.ts';
-import { loadEdgePublicKey, loadIdentity } from '../edge/identity.ts';
+import { createEdgeClient, describe, refusalHint } from '../edge/client.ts';
+import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
+import { loadPolicy } from '../edge/policy-file.ts';
 import type { RelayIdentity } from '../edge/signing.ts';
+import { failmodeReason } from '../edge/site-policy.ts';
+import { correctionText, EDGE_DEADLINE_MARGIN_MS, stageTimeouts } from '../edge/stage-timeouts.ts';
 import { createPrimary } from '../primary/index.ts';
 import { Code } from '../radius/index.ts';
 import { createRadiusClient } from './radius-client.ts';
+import { POLICY_FILE } from './runtime.ts';
 
 /**
  * `duo-relay check`: Duo's authproxy_connectivity_tool for this relay. One line per check,
@@ -67,9 +72,17 @@ export async function runChecks(
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
   if ('error' in identity) emit(false, 'relay key', identity.error);
   else emit(true, 'relay key', `${config.relay.key_file} (public key ${identity.publicKey})`);
-  const edgeKey = await loadEdgePublicKey(config.edge.public_key);
-  if ('error' in edgeKey) emit(false, 'edge public key', `edge.public_key: ${edgeKey.error}`);
+  const edgeKey = await loadEdgePublicKeys(config.edge.public_keys);
+  if ('error' in edgeKey) emit(false, 'edge public key', edgeKey.error);
 
+  const saved = await loadPolicy(join(config.relay.state_dir, POLICY_FILE), config.relay.site);
+  const offline =
+    saved.kind === 'ok'
+      ? { failmode: saved.policy.failmode, from: 'disk' as const, policy: saved.policy }
+      : config.relay.failmode
+        ? { failmode: config.relay.failmode, from: 'config' as const }
+        : { failmode: 'secure' as const, from: 'default' as const };
+  emit(true, 'failmode', `${offline.failmode} at start while the edge is unreachable: ${failmodeReason(offline)}`);
   for (const url of config.edge.urls) {
     await checkEdge(url, config, 'error' in identity ? undefined : identity, 'error' in edgeKey ? undefined : edgeKey, {
       emit,
@@ -95,7 +108,7 @@ async function checkEdge(
   url: string,
   config: RelayConfig,
   identity: RelayIdentity | undefined,
-  edgeKey: Key | undefined,
+  edgeKey: Key[] | undefined,
   d: EdgeCheckDeps,
 ): Promise<void> {
   const health = await getHealth(url, d);
@@ -110,7 +123,7 @@ async function checkEdge(
     const client = createEdgeClient({
       urls: [url],
       identity,
-      edgePublicKey: edgeKey,
+      edgePublicKeys: edgeKey,
       preauthTimeoutMs: d.timeoutMs,
       authTimeoutMs: d.timeoutMs,
       breaker: new CircuitBreaker({ threshold: Number.MAX_SAFE_INTEGER }),
@@ -122,6 +135,8 @@ async function checkEdge(
     if (r.kind === 'ok') {
       site = r.value;
       d.emit(true, `relay key at ${url}`, `accepted for site ${site.site} (failmode ${site.failmode})`);
+    } else if (r.kind === 'http' && r.code && r.code.endsWith('_misconfigured')) {
+      d.emit(false, `edge ${url}`, refusalHint(r.status, r.code));
     } else if (r.kind === 'http' && (r.status === 401 || r.status === 403)) {
       d.emit(
         false,
@@ -129,14 +144,16 @@ async function checkEdge(
         `refused (HTTP ${r.status}): register public key ${identity.publicKey} for site "${config.relay.site}" ` +
           'in the edge sites config; or the key was revoked, the site name is wrong, or the clock is off',
       );
-    } else if (r.kind === 'bad_signature') {
+    } else if (r.kind === 'unverified') {
       d.emit(
         false,
         `relay key at ${url}`,
-        'the answer is not signed by edge.public_key (wrong key in relay.toml, or a middlebox rewrote it)',
+        `the answer is not signed by a key in edge.public_keys (${r.detail}: wrong key in relay.toml, ` +
+          'or a middlebox rewrote it)',
       );
     } else d.emit(false, `relay key at ${url}`, describe(r));
   }
+  if (site) checkPairing(url, config, site, d);
 
   // Without /v1/site the only clock is the HTTP Date header, which a dev server may leave out; the
   // key line already names the clock as a possible cause then.
@@ -152,6 +169,27 @@ async function checkEdge(
   else if (health.duoReachable === false)
     d.emit(false, `Duo via ${url}`, 'the edge cannot reach Duo or Duo refuses its keys (see the edge log)');
   else d.emit(false, `Duo via ${url}`, 'the edge has not checked Duo yet (no integration configured?)');
+}
+
+/**
+ * Which failmode holds while the edge cannot be reached, and whether the relay's stage timeouts
+ * outlast the edge's deadlines (the relay raises a short one; the line tells the admin to fix it).
+ */
+function checkPairing(url: string, config: RelayConfig, site: SitePolicy, d: EdgeCheckDeps): void {
+  d.emit(
+    true,
+    `failmode via ${url}`,
+    `${site.failmode} when the edge is unreachable: ${failmodeReason({ failmode: site.failmode, from: 'edge', policy: site })}`,
+  );
+  for (const t of Object.values(stageTimeouts(config.edge, site))) {
+    if (t.corrected) d.emit(true, `timeouts vs ${url}`, `warning: ${correctionText(t)}`);
+    else
+      d.emit(
+        true,
+        `timeouts vs ${url}`,
+        `${t.key} = ${t.configuredMs} ms exceeds the edge's deadline ${t.edgeDeadlineMs} ms + ${EDGE_DEADLINE_MARGIN_MS} ms`,
+      );
+  }
 }
 
 type Health =

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Key } from '../../../src/wire/ed25519.ts';
+import type { SitePolicy } from '../../../src/wire/schemas.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
@@ -8,8 +10,10 @@ import { flowOptionsOf, listenAddresses } from '../config/server-sections.ts';
 import { CircuitBreaker } from '../edge/breaker.ts';
 import { createEdgeClient, type EdgeClient, type EdgeClientOptions } from '../edge/client.ts';
 import { startHealthProbe } from '../edge/health-probe.ts';
-import { loadEdgePublicKey, loadIdentity } from '../edge/identity.ts';
-import { createSitePolicyStore, type SitePolicyStore } from '../edge/site-policy.ts';
+import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
+import type { RelayIdentity } from '../edge/signing.ts';
+import { createSitePolicyStore, failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
+import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import type { ManagementServer } from '../ops/management-server.ts';
@@ -55,16 +59,14 @@ export interface RuntimeOptions {
 }
 
 export const POLICY_FILE = 'site-policy.json';
+const MAX_REFUSAL_CODES = 16;
 
 export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Promise<RelayRuntime> {
   const { config, file } = loaded;
   const log = opts.logger;
   for (const w of loaded.warnings) log.warn(w);
 
-  const identity = await loadIdentity(config.relay.site, config.relay.key_file);
-  if ('error' in identity) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
-  const edgeKey = await loadEdgePublicKey(config.edge.public_key);
-  if ('error' in edgeKey) throw new ConfigError(file, [{ path: 'edge.public_key', message: edgeKey.error }]);
+  let trust = await loadTrust(config, file);
   try {
     await mkdir(config.relay.state_dir, { recursive: true, mode: 0o700 });
   } catch (error) {
@@ -85,12 +87,11 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     },
   });
   let metrics: RelayMetrics | undefined;
+  let current = config;
+  /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
+  const refusals = new Map<string, number>();
   const edge = createEdgeClient({
-    urls: config.edge.urls,
-    identity,
-    edgePublicKey: edgeKey,
-    preauthTimeoutMs: config.edge.preauth_timeout_ms,
-    authTimeoutMs: config.edge.auth_timeout_ms,
+    ...connectionOf(config, trust, undefined),
     breaker,
     logger: log,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
@@ -98,7 +99,21 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       metrics?.observeEdgeRequest(stage, outcome, seconds);
       opts.onEdgeCall?.(stage, outcome, seconds);
     },
+    onRefusal: (stage, code) => {
+      // The code is unsigned text: a bounded set of labels, whatever a path in between sends.
+      const label = refusals.has(code) || refusals.size < MAX_REFUSAL_CODES ? code : 'other';
+      metrics?.observeEdgeRefusal(stage, label);
+      refusals.set(label, (refusals.get(label) ?? 0) + 1);
+    },
   });
+  /** URLs, keys and stage timeouts from the running config and the latest site policy, at once. */
+  const applyConnection = () => {
+    const next = connectionOf(current, trust, policy.current().policy);
+    for (const t of Object.values(next.timeouts)) {
+      if (t.corrected) log.warn({ key: t.key, configured: t.configuredMs, using: t.effectiveMs }, correctionText(t));
+    }
+    edge.configure(next);
+  };
   const policy = createSitePolicyStore({
     site: config.relay.site,
     file: join(config.relay.state_dir, POLICY_FILE),
@@ -106,8 +121,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     client: edge,
     refreshMs: config.edge.site_refresh_ms,
     logger: log,
+    onChange: applyConnection,
   });
   await policy.load();
+  applyConnection();
 
   const journal = await startJournalSync({
     stateDir: config.relay.state_dir,
@@ -119,7 +136,6 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   });
   onEdgeBack = () => void journal.upload();
 
-  let current = config;
   let primary: Primary | undefined;
   let server: RadiusServer | undefined;
   let management: ManagementServer | undefined;
@@ -193,6 +209,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       ...decisionCounts,
       journal_depth: journal.journal.depth(),
       journal_dropped: journal.journal.dropped(),
+      ...Object.fromEntries([...refusals].map(([code, n]) => [`edge_refused_${code}`, n])),
     }),
     logger: log,
   });
@@ -202,9 +219,17 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     journal.start();
     void heartbeat.beat();
   });
+  const inForce = policy.current();
   log.info(
-    { site: config.relay.site, publicKey: identity.publicKey, addresses, management: management?.url },
-    'duo-relay started',
+    {
+      site: config.relay.site,
+      publicKey: trust.identity.publicKey,
+      addresses,
+      management: management?.url,
+      failmode: inForce.failmode,
+      failmodeFrom: failmodeReason(inForce),
+    },
+    `duo-relay started; failmode ${inForce.failmode}: ${failmodeReason(inForce)}`,
   );
 
   return {
@@ -220,11 +245,14 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
 
     async reload() {
       let next: RelayConfig;
+      let nextTrust: Trust;
       let nextPrimary: Primary;
       try {
         const reloaded = await (opts.loadConfig ?? (() => Promise.reject(new Error('no config loader'))))();
         next = reloaded.config;
         for (const w of reloaded.warnings) log.warn(w);
+        // Everything that can fail is read before anything is swapped: a bad reload changes nothing.
+        nextTrust = await loadTrust(next, reloaded.file);
         nextPrimary = await createPrimary(next.primary, { logger: log });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -236,10 +264,15 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       primary = nextPrimary;
       current = next;
       admission.setLimits(primaryLimitsOf(next));
+      trust = nextTrust;
+      applyConnection();
       radius.reload(listenersOf(next, (s) => depsFor(nextPrimary, s)));
       // Logins already past the swap still hold the old primary: close it once they had time to end.
       if (old.close) setTimeout(() => void old.close?.(), next.relay.shutdown_grace_ms).unref();
-      log.info('configuration reloaded');
+      log.info(
+        { publicKey: trust.identity.publicKey, edgeKeys: next.edge.public_keys.length, urls: next.edge.urls },
+        'configuration reloaded',
+      );
       return { ok: true };
     },
 
@@ -303,15 +336,46 @@ function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => Fl
   return [...byAddress.values()];
 }
 
-/** Settings bound at start (sockets, keys, edge connection); reload logs them instead of applying. */
+/** The relay's key and the pinned edge keys, read and checked; a problem names file and key. */
+interface Trust {
+  identity: RelayIdentity;
+  edgeKeys: Key[];
+}
+
+async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
+  const identity = await loadIdentity(config.relay.site, config.relay.key_file);
+  if ('error' in identity) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
+  const edgeKeys = await loadEdgePublicKeys(config.edge.public_keys);
+  if ('error' in edgeKeys) throw new ConfigError(file, [{ path: 'edge.public_keys', message: edgeKeys.error }]);
+  return { identity, edgeKeys };
+}
+
+function connectionOf(config: RelayConfig, trust: Trust, policy: SitePolicy | undefined) {
+  const timeouts = stageTimeouts(config.edge, policy);
+  return {
+    urls: config.edge.urls,
+    identity: trust.identity,
+    edgePublicKeys: trust.edgeKeys,
+    preauthTimeoutMs: timeouts.preauth.effectiveMs,
+    authTimeoutMs: timeouts.auth.effectiveMs,
+    timeouts,
+  };
+}
+
+/**
+ * Settings bound at start (sockets, site, state); reload logs them instead of applying. The edge
+ * URLs, pinned edge keys, stage timeouts and `relay.key_file` do apply: key rotation needs them.
+ */
 function restartOnly(a: RelayConfig, b: RelayConfig): string[] {
   const out: string[] = [];
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   if (!same(a.relay.site, b.relay.site)) out.push('relay.site');
-  if (!same(a.relay.key_file, b.relay.key_file)) out.push('relay.key_file');
   if (!same(a.relay.state_dir, b.relay.state_dir)) out.push('relay.state_dir');
   if (!same(a.relay.failmode, b.relay.failmode)) out.push('relay.failmode');
-  if (!same(a.edge, b.edge)) out.push('edge');
+  const bound = ({ urls, public_keys, preauth_timeout_ms, auth_timeout_ms, ...rest }: RelayConfig['edge']) => rest;
+  for (const [k, v] of Object.entries(bound(a.edge))) {
+    if (!same(v, (bound(b.edge) as Record<string, unknown>)[k])) out.push(`edge.${k}`);
+  }
   if (!same(a.log, b.log)) out.push('log');
   if (!same(a.management, b.management)) out.push('management');
   if (!same(a.journal, b.journal)) out.push('journal');

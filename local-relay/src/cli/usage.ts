@@ -32,8 +32,9 @@ prints the line to stdout.`,
   check: `Usage: duo-relay check --config FILE
 
 The connectivity tool: checks, one line each, that the config is valid, each edge URL answers
-GET /v1/health, the edge accepts this relay's key (signed GET /v1/site) and signs with
-edge.public_key, the clock is within 60 s of the edge's, the edge reaches Duo, each UDP listen
+GET /v1/health, the edge accepts this relay's key (signed GET /v1/site) and signs with a key in
+edge.public_keys, which failmode holds while the edge is unreachable (and why), whether the
+timeouts outlast the edge's deadlines, the clock is within 60 s of the edge's, the edge reaches Duo, each UDP listen
 address can be bound (or is held by this relay, answering Status-Server), and the primary is
 reachable (LDAP service-account bind, upstream RADIUS Status-Server). Nothing secret is printed.
 

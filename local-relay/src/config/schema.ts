@@ -22,8 +22,11 @@ const relaySection = z
     key_file: z.string().min(1),
     /** Where the relay keeps state: last-known-good site policy, offline journal (`journal/`). */
     state_dir: z.string().min(1).default('state'),
-    /** Used only until the site policy has been fetched from the edge once. */
-    failmode: failmodeSchema.default('safe'),
+    /**
+     * Used only until a signed site policy has been fetched from the edge once; unset, the relay
+     * uses `secure` then (it cannot know yet whether its site lets people in on a password).
+     */
+    failmode: failmodeSchema.optional(),
     /** On SIGTERM/SIGINT: how long in-flight logins may finish. */
     shutdown_grace_ms: ms(10_000),
     /**
@@ -35,6 +38,10 @@ const relaySection = z
   })
   .strict();
 
+const edgePublicKey = z
+  .string()
+  .refine((v) => fromBase64Url(v)?.length === 32, 'must be base64url of a 32-byte Ed25519 key');
+
 const edgeSection = z
   .object({
     urls: z
@@ -42,9 +49,12 @@ const edgeSection = z
         z.string().refine(isAllowedEdgeUrl, 'must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost)'),
       )
       .min(1),
-    /** The edge's decision-signing public key, base64url of 32 bytes. */
-    public_key: z.string().refine((v) => fromBase64Url(v)?.length === 32, 'must be base64url of a 32-byte Ed25519 key'),
-    preauth_timeout_ms: ms(5_000),
+    /** The edge's decision-signing public keys (current, and the next one during a rotation). */
+    public_keys: z.array(edgePublicKey).min(1).max(4).optional(),
+    /** One-key form of `public_keys`, kept for existing configs. */
+    public_key: edgePublicKey.optional(),
+    /** Raised at run time to the edge's deadline for the stage plus a margin (edge/stage-timeouts.ts). */
+    preauth_timeout_ms: ms(12_000),
     auth_timeout_ms: ms(70_000),
     site_refresh_ms: ms(60_000),
     /** Consecutive transport failures that open the circuit breaker. */
@@ -53,7 +63,27 @@ const edgeSection = z
     /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
     heartbeat_interval_ms: ms(30_000),
   })
-  .strict();
+  .strict()
+  .transform(({ public_key, public_keys, ...rest }, issue) => {
+    if (public_key !== undefined && public_keys !== undefined) {
+      issue.addIssue({
+        code: 'custom',
+        path: ['public_key'],
+        message: 'set either public_keys or public_key (its one-key form), not both',
+      });
+      return z.NEVER;
+    }
+    const keys = public_keys ?? (public_key === undefined ? undefined : [public_key]);
+    if (!keys) {
+      issue.addIssue({
+        code: 'custom',
+        path: ['public_keys'],
+        message: "required: the edge's decision-signing key(s)",
+      });
+      return z.NEVER;
+    }
+    return { ...rest, public_keys: keys };
+  });
 
 const logSection = z
   .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
@@ -228,7 +258,8 @@ export function relayConfigSchema(ctx: SecretContext) {
       const seen = new Map<string, string>();
       c.server.forEach((s, i) => {
         if (s.mode === 'duo_only') {
-          if (c.relay.failmode === 'safe' && !s.duo_only_failopen_acknowledged) {
+          // Unset, the site policy decides later, and it may well be `safe`.
+          if (c.relay.failmode !== 'secure' && !s.duo_only_failopen_acknowledged) {
             issue.addIssue({
               code: 'custom',
               path: ['server', i, 'duo_only_failopen_acknowledged'],

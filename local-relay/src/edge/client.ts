@@ -7,6 +7,7 @@ import {
   auditUploadResponseSchema,
 } from '../../../src/audit/schemas.ts';
 import { type HeartbeatRequest, heartbeatResponseSchema } from '../../../src/relays/schemas.ts';
+import { readBounded } from '../../../src/wire/bounded-body.ts';
 import type { Key } from '../../../src/wire/ed25519.ts';
 import { utf8 } from '../../../src/wire/encoding.ts';
 import {
@@ -23,6 +24,7 @@ import {
 } from '../../../src/wire/schemas.ts';
 import { HEADER } from '../../../src/wire/signatures.ts';
 import type { CircuitBreaker } from './breaker.ts';
+import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
 import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
 import { classifyFetchError, nothingWasSent } from './transport.ts';
@@ -34,6 +36,11 @@ export interface EdgeApi {
 }
 
 export interface EdgeClient extends EdgeApi {
+  /**
+   * Swaps URLs, identity, pinned keys and timeouts at once (reload, a new site policy). A call
+   * already under way finishes with the connection it started with.
+   */
+  configure(next: EdgeConnection): void;
   site(): Promise<EdgeResult<SitePolicy>>;
   /** Offline journal records (issue 5); the caller keeps each body under the edge's 16 KiB limit. */
   uploadAudit(records: ReadonlyArray<AuditRecordUpload>): Promise<EdgeResult<AuditUploadResponse>>;
@@ -45,30 +52,40 @@ export interface EdgeClient extends EdgeApi {
 export type EdgeStage = 'preauth' | 'auth' | 'site' | 'health' | 'audit' | 'heartbeat';
 
 /** A call's outcome as metrics label it: HTTP errors split, since a 4xx is a refusal (revoked key). */
-export type EdgeCallOutcome = 'ok' | 'transport' | 'http4xx' | 'http5xx' | 'bad_signature' | 'malformed';
+export type EdgeCallOutcome = 'ok' | 'transport' | 'http4xx' | 'http5xx' | 'unverified' | 'version_skew';
 
 export function callOutcome(r: EdgeResult<unknown>): EdgeCallOutcome {
   if (r.kind !== 'http') return r.kind;
   return r.status >= 500 ? 'http5xx' : 'http4xx';
 }
 
-export interface EdgeClientOptions {
+/** Who the relay is and which edge it trusts: what a reload may change. */
+export interface EdgeConnection {
   /** Tried in order. https, or http on loopback only (enforced by the config schema). */
   urls: string[];
   identity: RelayIdentity;
-  edgePublicKey: Key;
+  /** Pinned decision-signing keys (current and next): an answer signed by any of them is the edge's. */
+  edgePublicKeys: Key[];
+  /** Also bounds the calls that do not reach Duo (site, audit, heartbeat, health). */
   preauthTimeoutMs: number;
   authTimeoutMs: number;
+}
+
+export interface EdgeClientOptions extends EdgeConnection {
   breaker: CircuitBreaker;
   logger: Logger;
   fetch?: typeof fetch;
   now?: () => number;
-  /** Metrics seam (issue 6): one call per stage call, with its final outcome kind. */
+  /** Metrics seam: one call per stage call, with its final outcome kind. */
   onCall?: (stage: EdgeStage, outcome: EdgeCallOutcome, seconds: number) => void;
+  /** The edge refused with a 4xx whose body names an error code (`site_misconfigured`, ...). */
+  onRefusal?: (stage: EdgeStage, code: string) => void;
 }
 
 /** Bodies are a few hundred bytes; anything much larger is not from our edge. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
+/** A refusal body only needs room for its error code and a sentence. */
+const MAX_ERROR_BODY_BYTES = 4 * 1024;
 
 interface CallSpec<T> {
   stage: EdgeStage;
@@ -76,19 +93,25 @@ interface CallSpec<T> {
   path: string;
   body?: unknown;
   schema: z.ZodType<T>;
-  timeoutMs: number;
+  timeoutMs: (c: EdgeConnection) => number;
 }
 
 export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   const doFetch = opts.fetch ?? fetch;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'edge-client' });
+  let conn: EdgeConnection = pick(opts);
 
-  async function attempt<T>(base: string, spec: CallSpec<T>, signal: AbortSignal): Promise<EdgeResult<T>> {
+  async function attempt<T>(
+    c: EdgeConnection,
+    base: string,
+    spec: CallSpec<T>,
+    signal: AbortSignal,
+  ): Promise<EdgeResult<T>> {
     const url = new URL(base.replace(/\/+$/, '') + spec.path);
     const body = spec.body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(spec.body));
     const nonce = newNonce();
-    const headers = await signedHeaders(opts.identity, {
+    const headers = await signedHeaders(c.identity, {
       method: spec.method,
       path: url.pathname,
       nonce,
@@ -97,7 +120,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     });
     if (spec.method === 'POST') headers['content-type'] = 'application/json';
     let status: number;
-    let bytes: Uint8Array<ArrayBuffer>;
+    let read: Uint8Array<ArrayBuffer> | 'too_large';
     let signature: string | null;
     try {
       const res = await doFetch(url, {
@@ -109,47 +132,70 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
       });
       status = res.status;
       signature = res.headers.get(HEADER.decisionSignature);
-      bytes = new Uint8Array(await res.arrayBuffer());
+      const ok = status >= 200 && status <= 299;
+      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
+      read = await readBounded(res, ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
     } catch (error) {
       const { cause, detail } = classifyFetchError(error);
       return { kind: 'transport', cause, detail };
     }
-    if (status < 200 || status > 299) return { kind: 'http', status };
-    if (bytes.length > MAX_RESPONSE_BYTES) return { kind: 'malformed', detail: 'response too large' };
-    if (!(await verifyDecision(opts.edgePublicKey, signature, { path: url.pathname, nonce, body: bytes }))) {
-      return { kind: 'bad_signature' };
+    if (status < 200 || status > 299) {
+      const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
+      return { kind: 'http', status, ...(code ? { code } : {}) };
     }
-    return parse(bytes, spec.schema);
+    // The signature first: nothing in a 2xx is looked at before it is known to be the edge's.
+    if (read === 'too_large') return { kind: 'unverified', detail: `response over ${MAX_RESPONSE_BYTES} bytes` };
+    if (!signature) return { kind: 'unverified', detail: 'missing decision signature' };
+    const message = { path: url.pathname, nonce, body: read };
+    if (!(await verifyDecision(c.edgePublicKeys, signature, message))) {
+      return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
+    }
+    return parse(read, spec.schema);
   }
 
   async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
+    const c = conn;
     const started = performance.now();
-    const result = await callUrls(spec);
+    const result = await callUrls(c, spec);
     opts.onCall?.(spec.stage, callOutcome(result), (performance.now() - started) / 1000);
-    if (result.kind === 'http' && (result.status === 401 || result.status === 403)) {
-      // Logins now end in Reject (a 4xx never fails open) until an operator fixes the key.
+    if (result.kind === 'http' && result.code) opts.onRefusal?.(spec.stage, result.code);
+    if (result.kind === 'http' && result.status >= 400 && result.status < 500) {
+      // Logins now end in Reject (a 4xx never fails open) until an operator fixes what the edge names.
       log.error(
-        { stage: spec.stage, status: result.status, site: opts.identity.site, publicKey: opts.identity.publicKey },
-        'the edge refused this relay: its key is revoked, removed or not configured for this site',
+        {
+          stage: spec.stage,
+          status: result.status,
+          code: result.code,
+          site: c.identity.site,
+          publicKey: c.identity.publicKey,
+        },
+        refusalHint(result.status, result.code),
       );
     } else if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');
     return result;
   }
 
-  async function callUrls<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
+  async function callUrls<T>(c: EdgeConnection, spec: CallSpec<T>): Promise<EdgeResult<T>> {
     if (!opts.breaker.allows()) return { kind: 'transport', cause: 'breaker_open' };
-    const signal = AbortSignal.timeout(spec.timeoutMs);
+    const signal = AbortSignal.timeout(spec.timeoutMs(c));
     let result: EdgeResult<T> = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
-    for (const base of opts.urls) {
-      result = await attempt(base, spec, signal);
+    for (const base of c.urls) {
+      result = await attempt(c, base, spec, signal);
       if (!shouldTryNext(spec.stage, result) || signal.aborted) break;
     }
+    // Only an outage counts towards opening the breaker. An unverifiable answer is neither: counting
+    // it would let whoever can inject one open the breaker for every login.
     if (result.kind === 'transport') opts.breaker.recordTransportFailure();
-    else opts.breaker.recordSuccess();
+    else if (result.kind !== 'unverified') opts.breaker.recordSuccess();
     return result;
   }
 
+  const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
+
   return {
+    configure(next) {
+      conn = pick(next);
+    },
     preauth: (req) =>
       call({
         stage: 'preauth',
@@ -157,7 +203,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         path: '/v1/preauth',
         body: req,
         schema: preauthResponseSchema,
-        timeoutMs: opts.preauthTimeoutMs,
+        timeoutMs: preauthTimeout,
       }),
     auth: (req) =>
       call({
@@ -166,7 +212,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         path: '/v1/auth',
         body: req,
         schema: authResponseSchema,
-        timeoutMs: opts.authTimeoutMs,
+        timeoutMs: (c) => c.authTimeoutMs,
       }),
     site: () =>
       call({
@@ -174,7 +220,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         method: 'GET',
         path: '/v1/site',
         schema: sitePolicySchema,
-        timeoutMs: opts.preauthTimeoutMs,
+        timeoutMs: preauthTimeout,
       }),
     uploadAudit: (records) =>
       call({
@@ -183,7 +229,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         path: '/v1/audit',
         body: { records },
         schema: auditUploadResponseSchema,
-        timeoutMs: opts.preauthTimeoutMs,
+        timeoutMs: preauthTimeout,
       }),
     heartbeat: (beat) =>
       call({
@@ -192,24 +238,25 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         path: '/v1/heartbeat',
         body: beat,
         schema: heartbeatResponseSchema,
-        timeoutMs: opts.preauthTimeoutMs,
+        timeoutMs: preauthTimeout,
       }),
     health: () => health(),
   };
 
   /** Bypasses the breaker on purpose: it is how the breaker learns the edge is back. */
   async function health(): Promise<EdgeResult<HealthResponse | null>> {
-    const signal = AbortSignal.timeout(opts.preauthTimeoutMs);
+    const c = conn;
+    const signal = AbortSignal.timeout(c.preauthTimeoutMs);
     let result: EdgeResult<HealthResponse | null> = { kind: 'transport', cause: 'refused' };
-    for (const base of opts.urls) {
+    for (const base of c.urls) {
       try {
         const res = await doFetch(new URL(`${base.replace(/\/+$/, '')}/v1/health`), { signal, redirect: 'error' });
-        const bytes = new Uint8Array(await res.arrayBuffer());
+        const read = await readBounded(res, MAX_RESPONSE_BYTES);
         if (res.status >= 500) {
           result = { kind: 'http', status: res.status };
           continue;
         }
-        const parsed = res.ok ? parse(bytes, healthResponseSchema) : undefined;
+        const parsed = res.ok && read !== 'too_large' ? parse(read, healthResponseSchema) : undefined;
         return { kind: 'ok', value: parsed?.kind === 'ok' ? parsed.value : null };
       } catch (error) {
         const { cause, detail } = classifyFetchError(error);
@@ -228,8 +275,8 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
 function shouldTryNext(stage: EdgeStage, r: EdgeResult<unknown>): boolean {
   switch (r.kind) {
     case 'ok':
-    case 'bad_signature':
-    case 'malformed':
+    case 'unverified':
+    case 'version_skew':
       return false;
     case 'transport':
       return stage !== 'auth' || nothingWasSent(r.cause);
@@ -243,12 +290,12 @@ function parse<T>(bytes: Uint8Array<ArrayBuffer>, schema: z.ZodType<T>): EdgeRes
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    return { kind: 'malformed', detail: 'body is not JSON' };
+    return { kind: 'version_skew', detail: 'signed body is not JSON' };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     return {
-      kind: 'malformed',
+      kind: 'version_skew',
       detail: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
     };
   }
@@ -260,10 +307,34 @@ export function describe(f: EdgeFailure): string {
     case 'transport':
       return `transport ${f.cause}${f.detail ? ` (${f.detail})` : ''}`;
     case 'http':
-      return `http ${f.status}`;
-    case 'bad_signature':
-      return 'bad or missing decision signature';
-    case 'malformed':
-      return `malformed response: ${f.detail}`;
+      return `http ${f.status}${f.code ? ` (${f.code})` : ''}`;
+    case 'unverified':
+      return `unverifiable answer: ${f.detail}`;
+    case 'version_skew':
+      return `signed answer this relay cannot parse (version skew): ${f.detail}`;
   }
+}
+
+/** What an admin does about a refusal; the code comes from the edge's (unsigned) error body. */
+export function refusalHint(status: number, code: string | undefined): string {
+  switch (code) {
+    case 'site_misconfigured':
+      return 'edge refused: site_misconfigured — fix the site entry in SITES_CONFIG';
+    case 'edge_misconfigured':
+      return 'edge refused: edge_misconfigured — fix the edge secrets (EDGE_SIGNING_KEY)';
+    default:
+      return status === 401 || status === 403
+        ? `edge refused (HTTP ${status}${code ? `, ${code}` : ''}): this relay's key is revoked, removed or not configured for this site`
+        : `edge refused the request (HTTP ${status}${code ? `, ${code}` : ''})`;
+  }
+}
+
+function pick(c: EdgeConnection): EdgeConnection {
+  return {
+    urls: [...c.urls],
+    identity: c.identity,
+    edgePublicKeys: [...c.edgePublicKeys],
+    preauthTimeoutMs: c.preauthTimeoutMs,
+    authTimeoutMs: c.authTimeoutMs,
+  };
 }

@@ -16,6 +16,13 @@ export async function loadIdentity(site: string, keyFile: string): Promise<Relay
   return { site, privateKey, publicKey: await publicKeyOf(privateKey) };
 }
 
-export async function loadEdgePublicKey(b64url: string): Promise<Key | { error: string }> {
-  return (await importPublicKey(b64url)) ?? { error: 'not a valid Ed25519 public key' };
+/** The pinned edge keys; an error names the entry (`edge.public_keys[1]`) that is not a key. */
+export async function loadEdgePublicKeys(list: ReadonlyArray<string>): Promise<Key[] | { error: string }> {
+  const keys: Key[] = [];
+  for (const [i, b64url] of list.entries()) {
+    const key = await importPublicKey(b64url);
+    if (!key) return { error: `edge.public_keys[${i}]: not a valid Ed25519 public key` };
+    keys.push(key);
+  }
+  return keys;
 }

@@ -6,11 +6,12 @@ export type TransportCause = 'refused' | 'timeout' | 'reset' | 'breaker_open';
 
 export type EdgeFailure =
   | { kind: 'transport'; cause: TransportCause; detail?: string }
-  | { kind: 'http'; status: number }
-  /** 2xx without a valid decision signature: a middlebox or a misconfigured edge key. */
-  | { kind: 'bad_signature' }
-  /** Signed, but not JSON or not what the wire schema says. */
-  | { kind: 'malformed'; detail: string };
+  /** `code`: the error code of a 4xx body (e.g. `site_misconfigured`), for display and metrics only. */
+  | { kind: 'http'; status: number; code?: string }
+  /** A 2xx nobody verifiably sent: no or a wrong decision signature, or too large to verify. */
+  | { kind: 'unverified'; detail: string }
+  /** Correctly signed by the edge, but not an answer this relay can parse (version skew). */
+  | { kind: 'version_skew'; detail: string };
 
 export type EdgeResult<T> = { kind: 'ok'; value: T } | EdgeFailure;
 

@@ -37,12 +37,17 @@ export async function signedHeaders(
   };
 }
 
-/** The edge's decision signature over the exact body bytes, bound to this request's path and nonce. */
+/**
+ * The edge's decision signature over the exact body bytes, bound to this request's path and nonce,
+ * by any pinned key (current and next, so an edge key can be rotated without a gap).
+ */
 export async function verifyDecision(
-  edgePublicKey: Key,
+  edgePublicKeys: ReadonlyArray<Key>,
   signature: string | null,
   p: { path: string; nonce: string; body: Uint8Array<ArrayBuffer> },
 ): Promise<boolean> {
   if (!signature) return false;
-  return verify(edgePublicKey, signature, await decisionMessage(p));
+  const message = await decisionMessage(p);
+  for (const key of edgePublicKeys) if (await verify(key, signature, message)) return true;
+  return false;
 }

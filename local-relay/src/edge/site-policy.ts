@@ -6,12 +6,28 @@ import { loadPolicy, savePolicy } from './policy-file.ts';
 
 /**
  * The site policy the relay enforces when it cannot reach the edge. Order of trust: the latest
- * policy fetched from the edge; else the last one saved to disk (last-known-good); the relay
- * config's own failmode only before any fetch ever succeeded.
+ * policy fetched from the edge; else the last one saved to disk (last-known-good); before any
+ * signed policy was ever fetched, `relay.failmode` if the admin set it, else `secure`: a relay that
+ * has never heard from its site must not guess that the site lets people in on a password.
  */
+export type PolicyFrom = 'edge' | 'disk' | 'config' | 'default';
+
 export interface SitePolicySource {
   failmode(): Failmode;
-  current(): { failmode: Failmode; from: 'edge' | 'disk' | 'config'; policy?: SitePolicy };
+  current(): { failmode: Failmode; from: PolicyFrom; policy?: SitePolicy };
+}
+
+/** Which failmode is in force and why, for the startup log and `duo-relay check`. */
+export function failmodeReason(c: ReturnType<SitePolicySource['current']>): string {
+  switch (c.from) {
+    case 'edge':
+    case 'disk':
+      return `signed site policy (version ${c.policy?.version})${c.from === 'disk' ? ' (last-known-good, saved)' : ''}`;
+    case 'config':
+      return 'configured relay.failmode (no signed site policy fetched yet)';
+    case 'default':
+      return 'default secure (no signed site policy fetched yet, relay.failmode unset)';
+  }
 }
 
 export interface SitePolicyStore extends SitePolicySource {
@@ -26,19 +42,23 @@ export interface SitePolicyStore extends SitePolicySource {
 export function createSitePolicyStore(opts: {
   site: string;
   file: string;
-  configFailmode: Failmode;
+  /** `relay.failmode` as the admin set it; undefined when unset. */
+  configFailmode: Failmode | undefined;
   client: Pick<EdgeClient, 'site'>;
   refreshMs: number;
   logger: Logger;
+  /** A policy was loaded from disk, or a new one (version or failmode) came from the edge. */
+  onChange?: (policy: SitePolicy) => void;
 }): SitePolicyStore {
   const log = opts.logger.child({ component: 'site-policy' });
   let policy: SitePolicy | undefined;
-  let from: 'edge' | 'disk' | 'config' = 'config';
+  let from: PolicyFrom = opts.configFailmode ? 'config' : 'default';
   let timer: NodeJS.Timeout | undefined;
+  const failmode = (): Failmode => policy?.failmode ?? opts.configFailmode ?? 'secure';
 
   return {
-    failmode: () => policy?.failmode ?? opts.configFailmode,
-    current: () => ({ failmode: policy?.failmode ?? opts.configFailmode, from, ...(policy ? { policy } : {}) }),
+    failmode,
+    current: () => ({ failmode: failmode(), from, ...(policy ? { policy } : {}) }),
 
     async load() {
       const loaded = await loadPolicy(opts.file, opts.site);
@@ -46,6 +66,7 @@ export function createSitePolicyStore(opts: {
         policy = loaded.policy;
         from = 'disk';
         log.info({ failmode: policy.failmode, version: policy.version }, 'loaded last-known-good site policy');
+        opts.onChange?.(policy);
       } else if (loaded.kind === 'invalid') {
         log.warn({ file: opts.file, detail: loaded.detail }, 'ignoring saved site policy');
       }
@@ -54,10 +75,7 @@ export function createSitePolicyStore(opts: {
     async refresh() {
       const r = await opts.client.site();
       if (r.kind !== 'ok') {
-        log.warn(
-          { failure: describe(r), failmode: policy?.failmode ?? opts.configFailmode },
-          'site policy not refreshed',
-        );
+        log.warn({ failure: describe(r), failmode: failmode() }, 'site policy not refreshed');
         return false;
       }
       if (r.value.site !== opts.site) {
@@ -67,7 +85,10 @@ export function createSitePolicyStore(opts: {
       const changed = policy?.failmode !== r.value.failmode || policy?.version !== r.value.version;
       policy = r.value;
       from = 'edge';
-      if (changed) log.info({ failmode: policy.failmode, version: policy.version }, 'site policy updated');
+      if (changed) {
+        log.info({ failmode: policy.failmode, version: policy.version }, 'site policy updated');
+        opts.onChange?.(policy);
+      }
       try {
         await savePolicy(opts.file, r.value);
       } catch (error) {

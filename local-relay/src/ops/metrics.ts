@@ -33,6 +33,8 @@ export interface RelayMetrics {
   registry: Registry;
   observeDecision(d: { result: string; source: string }): void;
   observeEdgeRequest(stage: string, outcome: string, seconds: number): void;
+  /** A 4xx from the edge whose body named an error code (site_misconfigured, edge_misconfigured, ...). */
+  observeEdgeRefusal(stage: string, code: string): void;
 }
 
 const PREFIX = 'duo_relay_';
@@ -64,6 +66,13 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     help: 'Duration of relay -> edge requests, by stage and outcome.',
     labelNames: ['stage', 'outcome'] as const,
     buckets: [...EDGE_LATENCY_BUCKETS],
+    registers: [registry],
+  });
+
+  const edgeRefusals = new Counter({
+    name: `${PREFIX}edge_refusals_total`,
+    help: 'Refusals (HTTP 4xx) from the edge, by stage and the error code the edge gave.',
+    labelNames: ['stage', 'code'] as const,
     registers: [registry],
   });
 
@@ -167,6 +176,9 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
       // A metric must never throw into the request path; a bad clock reading is simply not recorded.
       if (!Number.isFinite(seconds) || seconds < 0) return;
       edgeDuration.observe({ stage, outcome }, seconds);
+    },
+    observeEdgeRefusal(stage, code) {
+      edgeRefusals.inc({ stage, code });
     },
   };
 }
