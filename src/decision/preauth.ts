@@ -12,10 +12,14 @@ export interface PreauthDecision {
   duoError?: DuoError;
 }
 
-/** Preauth: exempt users skip Duo; otherwise Duo's answer, or the site failmode when Duo fails. */
+/**
+ * Preauth: exempt users skip Duo; otherwise Duo's answer, or the site failmode when Duo fails. An
+ * exemption only waives the second factor of a login whose password was checked: without a passed
+ * primary (duo_only) it would let a bare username in, so that login goes to Duo like any other.
+ */
 export async function decidePreauth(deps: DecisionDeps, req: PreauthRequest): Promise<PreauthDecision> {
   const { site, duo } = deps;
-  if (site.exemptUsernames.has(req.username)) {
+  if (req.primary === 'passed' && site.exemptUsernames.has(req.username)) {
     return { response: { result: 'allow', message: REPLY.exempt, source: 'exempt' } };
   }
   const r = await duo.preauth(

@@ -20,7 +20,14 @@ import { RELAY_A_KEY } from '../support/keys.ts';
 import { signedRequest } from '../support/relay-signer.ts';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 3000);
-const AUTH_BODY = { username: 'frank', factor: 'passcode', passcode: '123456', primary: 'passed' } as const;
+/** One login_id for every call: concurrent calls join one Duo call, as a NAS retransmit would. */
+const AUTH_BODY = {
+  username: 'frank',
+  factor: 'passcode',
+  passcode: '123456',
+  primary: 'passed',
+  login_id: 'b'.repeat(64),
+} as const;
 
 interface Row {
   scenario: string;

@@ -126,6 +126,7 @@ function setup(opts: FlowOptions, edgeFns?: Parameters<typeof fakeEdge>) {
       username,
       ...(password === undefined ? { passwordError: 'missing' } : { password }),
       nasIp: '192.0.2.10',
+      loginId: 'login-1',
       callingStationId: '198.51.100.7',
       ...extra,
     });

@@ -20,6 +20,11 @@ export interface LoginRequest {
   state?: Uint8Array;
   /** Source address of the NAS (the RADIUS client). */
   nasIp: string;
+  /**
+   * This Access-Request's identity (server/login-id.ts): the same for a retransmit or the same
+   * packet sent to another relay, different for any other login. The edge joins pushes by it.
+   */
+  loginId: string;
   nasIdentifier?: string;
   callingStationId?: string;
   /** Value of the configured client_ip_attr, if valid. */
