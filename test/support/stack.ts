@@ -54,11 +54,19 @@ export interface DuoAndEdge {
 }
 
 export async function startDuoAndEdge(
-  opts: { emulator?: EmulatorOptions; deadlines?: EdgeBindingOptions['deadlines'] } = {},
+  opts: {
+    emulator?: EmulatorOptions;
+    deadlines?: EdgeBindingOptions['deadlines'];
+    /** SITES_CONFIG as deployed, instead of the test sites (e.g. with a broken entry). */
+    sitesConfig?: string;
+  } = {},
 ): Promise<DuoAndEdge> {
   const emulator = await startEmulator(opts.emulator ?? {});
   const persistDir = await mkdtemp(join(tmpdir(), 'duo-edge-stack-'));
-  const bindings = edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' });
+  const bindings = {
+    ...edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' }),
+    ...(opts.sitesConfig === undefined ? {} : { SITES_CONFIG: opts.sitesConfig }),
+  };
   let edge: RunningEdge | undefined;
   try {
     edge = await startEdge({ bindings, persistDir });
@@ -112,6 +120,8 @@ export interface RelaySetup {
   logLevel?: LogLevel;
   /** Upload interval of the offline journal; default the relay's. */
   journalUploadMs?: number;
+  /** The server section's mode; default `auto`. */
+  mode?: 'auto' | 'duo_only';
 }
 
 /**
@@ -160,7 +170,7 @@ type = "users_file"
 path = "users.txt"
 
 [[server]]
-mode = "auto"
+mode = "${s.mode ?? 'auto'}"
 listen = ["127.0.0.1:${s.radiusPort}"]
 
 [[server.client]]
@@ -284,8 +294,18 @@ export async function scrapeMetric(managementUrl: string, name: string, labels =
 export type EdgeFault = 'refused' | 'hung' | '5xx' | 'bad_signature_header' | 'bad_signature_body';
 export type EdgeStage = 'preauth' | 'auth';
 
+/** A request as the proxy received it: what a capture on the relay's network would hold. */
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 export interface EdgeFaultProxy {
   url: string;
+  /** Every request that passed through, oldest first. */
+  captured: CapturedRequest[];
   set(stage: EdgeStage, fault: EdgeFault): Promise<void>;
   /** Back to a transparent proxy (listening again, held requests dropped). */
   clear(): Promise<void>;
@@ -304,6 +324,7 @@ const HOP_BY_HOP = new Set([
 
 export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProxy> {
   const faults = new Map<EdgeStage, EdgeFault>();
+  const captured: CapturedRequest[] = [];
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
   const server = createHttpServer((req, res) => {
@@ -354,6 +375,15 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const path = new URL(req.url!, 'http://x').pathname;
+    captured.push({
+      method: req.method!,
+      path,
+      headers: Object.fromEntries(Object.entries(req.headers).filter(([, v]) => typeof v === 'string')) as Record<
+        string,
+        string
+      >,
+      body: Buffer.concat(chunks),
+    });
     const stage: EdgeStage | undefined = path === '/v1/preauth' ? 'preauth' : path === '/v1/auth' ? 'auth' : undefined;
     const fault = stage && faults.get(stage);
     if (fault === 'hung') {
@@ -394,6 +424,7 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
 
   return {
     url: `http://127.0.0.1:${port}`,
+    captured,
     async set(stage, fault) {
       faults.set(stage, fault);
       if (fault === 'refused' && stage === 'preauth') await stopListening();
