@@ -4,6 +4,9 @@ import type { AuthRequest } from '../wire/schemas.ts';
 /** Durable Object name for one (site, user). Lower-cased: Duo matches usernames case-insensitively. */
 export const userGateName = (site: string, username: string): string => JSON.stringify([site, username.toLowerCase()]);
 
+/** Durable Object name for one relay key of one site: the seen-set of its requests other than /v1/auth. */
+export const relayNoncesName = (site: string, relayKey: string): string => JSON.stringify([site, relayKey]);
+
 /**
  * Requests join an in-flight call only if they are the same login asking for the same thing: same
  * login_id (a NAS retransmit, or the same Access-Request sent to another relay; a different login

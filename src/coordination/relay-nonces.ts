@@ -2,9 +2,6 @@ import { DurableObject } from 'cloudflare:workers';
 import { REPLAY_WINDOW_MS } from '../wire/signatures.ts';
 import { NonceLog } from './nonce-log.ts';
 
-/** Durable Object name for one relay key of one site: its requests other than /v1/auth. */
-export const relayNoncesName = (site: string, relayKey: string): string => JSON.stringify([site, relayKey]);
-
 /**
  * The seen-set for a relay's signed requests that do not pass through a user's gate (preauth, site,
  * heartbeat, audit). `/v1/auth` keeps its nonces in the user's gate, which that call visits anyway.

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { relayNoncesName } from '../coordination/relay-nonces.ts';
+import { relayNoncesName } from '../coordination/keys.ts';
 import type { RelayEnv } from '../routes/env.ts';
 import { errorResponse } from './errors.ts';
 import { logEvent } from './log.ts';
