@@ -137,9 +137,10 @@ function resolveSite(
   for (const k of s.relay_keys) {
     const seen = relayKeys.get(k.key);
     const name = 'name' in k && k.name ? k.name : seen?.name;
-    const addedAt = 'added' in k && k.added !== undefined ? Date.parse(k.added) : undefined;
+    const listed = 'added' in k && k.added !== undefined ? Date.parse(k.added) : undefined;
     // A key listed twice stays revoked if any listing revokes it, and counts from its earliest addition.
-    const added = [addedAt, seen?.added].filter((t) => t !== undefined).sort((a, b) => a - b)[0];
+    const added =
+      listed === undefined || seen?.added === undefined ? (listed ?? seen?.added) : Math.min(listed, seen.added);
     relayKeys.set(k.key, {
       ...(name ? { name } : {}),
       revoked: k.revoked || (seen?.revoked ?? false),
