@@ -4,9 +4,10 @@ import { d1Recorder } from './audit/recorder.ts';
 import { auditUploadRoute } from './audit/upload-route.ts';
 import { configureGate } from './coordination/runner.ts';
 import { signDecisions } from './middleware/decision-signature.ts';
-import { type EdgeContextOptions, edgeContext } from './middleware/edge-context.ts';
+import { type EdgeContextOptions, edgeContext, edgeServicesFactory } from './middleware/edge-context.ts';
 import { notFound, onError } from './middleware/errors.ts';
 import { relayAuth } from './middleware/relay-auth.ts';
+import { replayGuard } from './middleware/replay-guard.ts';
 import { heartbeatRoute } from './relays/heartbeat-route.ts';
 import { authRoute } from './routes/auth.ts';
 import type { RelayEnv } from './routes/env.ts';
@@ -28,15 +29,23 @@ export function createApp(appOptions: AppOptions = {}) {
   const options: AppOptions = { recorder: (env) => d1Recorder(env.AUDIT_DB), ...appOptions };
   // The per-user Durable Object makes the Duo auth call itself, with the same services.
   configureGate(options);
+  const services = edgeServicesFactory(options);
   const app = new Hono<RelayEnv>();
   app.onError(onError);
   app.notFound(notFound);
-  app.use('/v1/*', edgeContext(options));
+  // Before the context middleware: health answers (ok: false) even when the configuration is not usable.
+  app.route('/', healthRoute(services));
+  app.use('/v1/*', edgeContext(services));
   const auth = relayAuth(options.now ? { now: options.now } : {});
   const sign = signDecisions();
-  for (const path of RELAY_PATHS) app.use(path, auth, sign);
+  const once = replayGuard();
+  // /v1/auth checks its nonce in the user's gate object, which it visits anyway (routes/auth.ts).
+  for (const path of RELAY_PATHS) {
+    app.use(path, auth);
+    if (path !== '/v1/auth') app.use(path, once);
+    app.use(path, sign);
+  }
   return app
-    .route('/', healthRoute())
     .route('/', preauthRoute)
     .route('/', authRoute)
     .route('/', siteRoute)

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The Worker's own configuration, validated before any request is served. SITES_CONFIG is only
- * checked for presence here; its content has its own schema (sites/schema.ts).
+ * The Worker's own configuration for the relay API, validated before any request is served.
+ * SITES_CONFIG is only checked for presence here; its content has its own schema
+ * (sites/schema.ts). ADMIN_TOKEN is the admin API's alone (adminTokenSchema): a bad one must not
+ * take logins down.
  */
 
 const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/;
@@ -40,8 +42,10 @@ export const duoBaseUrlSchema = z
 export const envSchema = z.object({
   SITES_CONFIG: z.string().min(2),
   EDGE_SIGNING_KEY: z.string().includes('-----BEGIN PRIVATE KEY-----'),
-  ADMIN_TOKEN: z.string().min(16),
   DUO_API_BASE_URL: duoBaseUrlSchema,
 });
+
+/** Unset or empty: the admin API is off. Set: long enough not to be guessed. */
+export const adminTokenSchema = z.union([z.literal(''), z.string().min(16)]).default('');
 
 export type EdgeConfig = z.infer<typeof envSchema>;

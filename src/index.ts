@@ -1,6 +1,7 @@
 import { createApp } from './app.ts';
 import { runRetention } from './audit/retention.ts';
 
+export { RelayNonces } from './coordination/relay-nonces.ts';
 export { UserGate } from './coordination/user-gate.ts';
 
 const app = createApp();

@@ -2,6 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { listDecisions } from '../audit/store.ts';
+import { adminTokenSchema } from '../env.ts';
 import { errorResponse, invalidField } from '../middleware/errors.ts';
 import { listRelays } from '../relays/store.ts';
 import { consoleApp } from './console/app.tsx';
@@ -14,11 +15,13 @@ const unauthorized = () => errorResponse('unauthorized');
 
 /**
  * Admin API (`/admin/v1/*`, bearer token = the ADMIN_TOKEN secret) and the console (`/admin/`).
- * With no token configured neither exists (404), so a forgotten secret never means "open".
+ * With no token configured (or one too short to be safe) neither exists (404), so a forgotten
+ * secret never means "open".
  */
 export const adminApp = new Hono<AdminEnv>()
   .use('/admin/*', async function adminEnabled(c, next) {
-    if (!c.env.ADMIN_TOKEN) return errorResponse('not_found');
+    // Too short to be safe counts as not configured; only /admin is affected, never logins.
+    if (!adminTokenSchema.safeParse(c.env.ADMIN_TOKEN).data) return errorResponse('not_found');
     await next();
     // Audit data must not sit in any cache on the way.
     c.header('cache-control', 'no-store');

@@ -57,9 +57,14 @@ export const auditUploadRequestSchema = z.object({
   records: z.array(auditRecordUploadSchema).min(1).max(MAX_UPLOAD_RECORDS),
 });
 
+/** Why a record was refused (never stored): its `time` is outside what this relay could have written. */
+export const auditRefusalSchema = z.enum(['time_in_future', 'time_before_key_added', 'time_beyond_retention']);
+
 export const auditUploadResponseSchema = z.object({
   accepted: z.number().int().nonnegative(),
   duplicates: z.number().int().nonnegative(),
+  /** Records not stored, each with the reason; absent from edges that predate the time bounds. */
+  refused: z.array(z.object({ id: auditIdSchema, reason: auditRefusalSchema })).default([]),
 });
 
 export const storedDecisionSchema = auditRecordSchema.extend({ received_at: z.number().int() });
@@ -68,5 +73,6 @@ export type AuditRecord = z.input<typeof auditRecordSchema>;
 export type AuditRecordUpload = z.input<typeof auditRecordUploadSchema>;
 export type AuditUploadRequest = z.input<typeof auditUploadRequestSchema>;
 export type AuditUploadResponse = z.infer<typeof auditUploadResponseSchema>;
+export type AuditRefusal = z.infer<typeof auditRefusalSchema>;
 export type StoredDecision = z.infer<typeof storedDecisionSchema>;
 export type AuditResult = z.infer<typeof auditResultSchema>;

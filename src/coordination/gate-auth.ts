@@ -1,3 +1,4 @@
+import type { Result } from '../lib/result.ts';
 import type { AuthRequest } from '../wire/schemas.ts';
 import { userGateName } from './keys.ts';
 import type { GateLimits } from './limits.ts';
@@ -6,9 +7,9 @@ import type { GateOutcome, UserGate } from './user-gate.ts';
 /** What the `/v1/auth` route calls: routes the login through the user's gate object. */
 export function gateAuth(
   ns: DurableObjectNamespace<UserGate>,
-  site: string,
+  call: { site: string; relayKey: string; nonce: string },
   request: AuthRequest,
   limits: GateLimits,
-): Promise<GateOutcome> {
-  return ns.getByName(userGateName(site, request.username)).auth({ site, request, limits });
+): Promise<Result<GateOutcome, 'replayed'>> {
+  return ns.getByName(userGateName(call.site, request.username)).auth({ ...call, request, limits });
 }

@@ -22,8 +22,8 @@ export function configureGate(options: EdgeContextOptions): void {
 
 export async function runAuth(env: Env, job: AuthJob): Promise<AuthDecision> {
   const edge = await services(env);
-  const site = edge?.sites.site(job.site);
+  const site = edge.ok ? edge.value.sites.site(job.site) : undefined;
   // The worker validated both before calling; only a config change in between lands here.
-  if (!edge || !site) throw new Error('coordination: edge configuration invalid or site unknown');
-  return decideAuth({ duo: edge.duo(site), site, now: edge.now }, job.request);
+  if (!edge.ok || !site) throw new Error('coordination: edge configuration invalid or site unknown');
+  return decideAuth({ duo: edge.value.duo(site), site, now: edge.value.now }, job.request);
 }

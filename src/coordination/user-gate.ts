@@ -1,12 +1,18 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { AuthDecision } from '../decision/auth.ts';
+import { err, ok, type Result } from '../lib/result.ts';
+import { REPLAY_WINDOW_MS } from '../wire/signatures.ts';
 import { GateCore } from './gate-core.ts';
 import { coalesceKey } from './keys.ts';
 import { type GateLimits, LIMIT_MESSAGE } from './limits.ts';
+import { NonceLog } from './nonce-log.ts';
 import { type AuthJob, runAuth } from './runner.ts';
 
 export interface GateJob extends AuthJob {
   limits: GateLimits;
+  /** The signed request's identity: each is accepted once (the replay seen-set lives here). */
+  relayKey: string;
+  nonce: string;
 }
 
 export interface GateOutcome extends AuthDecision {
@@ -20,13 +26,21 @@ const passcodeFailed = (d: AuthDecision): boolean => d.response.result === 'deny
 /** One object per (site, user): one push per login across relays, and the push/passcode limits. */
 export class UserGate extends DurableObject<Env> {
   readonly #core: GateCore<AuthDecision>;
+  readonly #nonces: NonceLog;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#core = new GateCore(ctx.storage.sql);
+    this.#nonces = new NonceLog(ctx.storage.sql);
   }
 
-  async auth(job: GateJob): Promise<GateOutcome> {
+  /**
+   * The nonce is claimed before anything else, with no await in between: a replayed /v1/auth sends
+   * no push and spends nothing from the user's limits. The body is signed, so a replay names this
+   * same user and lands in this same object.
+   */
+  async auth(job: GateJob): Promise<Result<GateOutcome, 'replayed'>> {
+    if (!this.#nonces.claim(job.relayKey, job.nonce, Date.now(), REPLAY_WINDOW_MS)) return err('replayed');
     const verdict = await this.#core.run(
       {
         key: await coalesceKey(job.request),
@@ -39,9 +53,9 @@ export class UserGate extends DurableObject<Env> {
     );
     switch (verdict.kind) {
       case 'ran':
-        return { ...verdict.value, joined: verdict.joined };
+        return ok({ ...verdict.value, joined: verdict.joined });
       case 'limited':
-        return { response: { result: 'deny', message: LIMIT_MESSAGE, source: 'policy' }, joined: false };
+        return ok({ response: { result: 'deny', message: LIMIT_MESSAGE, source: 'policy' }, joined: false });
     }
   }
 }

@@ -16,11 +16,13 @@ export interface PreauthDecision {
 
 /**
  * Preauth: exempt users skip Duo; so does a login with a passed primary while an admin's
- * primary-only override holds; otherwise Duo's answer, or the site failmode when Duo fails.
+ * primary-only override holds; otherwise Duo's answer, or the site failmode when Duo fails. An
+ * exemption only waives the second factor of a login whose password was checked: without a passed
+ * primary (duo_only) it would let a bare username in, so that login goes to Duo like any other.
  */
 export async function decidePreauth(deps: DecisionDeps, req: PreauthRequest): Promise<PreauthDecision> {
   const { site, duo } = deps;
-  if (site.exemptUsernames.has(req.username)) {
+  if (req.primary === 'passed' && site.exemptUsernames.has(req.username)) {
     return { response: { result: 'allow', message: REPLY.exempt, source: 'exempt' } };
   }
   // An override waives the second factor only: without a passed primary it never applies.

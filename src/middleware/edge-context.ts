@@ -3,6 +3,7 @@ import { type DecisionRecorder, noopRecorder } from '../decision/audit-hook.ts';
 import type { DuoClient, DuoIntegration } from '../duo/api.ts';
 import { createDuoClient } from '../duo/client.ts';
 import { envSchema } from '../env.ts';
+import { err, ok, type Result } from '../lib/result.ts';
 import { loadSites, type ResolvedSite, type Sites } from '../sites/load.ts';
 import { importPrivateKeyPem, type Key } from '../wire/ed25519.ts';
 import { errorResponse } from './errors.ts';
@@ -31,10 +32,14 @@ export interface EdgeContextOptions {
   now?: () => number;
 }
 
+/** An edge-wide setting is unusable (the signing key, or SITES_CONFIG as a whole). */
+export type EdgeMisconfigured = 'edge_misconfigured';
+
 /**
  * Validates the Worker env and SITES_CONFIG (once per isolate per value) and builds the services.
- * Null when anything is invalid; the log names where, never what. Usable outside a request (the
- * coordination object builds the same services from its own env).
+ * A broken site entry only disables that site (sites/load.ts); a broken edge-wide setting is an
+ * error. The log names where, never what. Usable outside a request (the coordination object builds
+ * the same services from its own env).
  */
 export function edgeServicesFactory(options: EdgeContextOptions = {}) {
   const createDuo =
@@ -43,22 +48,23 @@ export function edgeServicesFactory(options: EdgeContextOptions = {}) {
   const now = options.now ?? Date.now;
   let cache: { strings: readonly string[]; services: Omit<EdgeServices, 'recorder'> } | undefined;
 
-  async function resolve(bindings: Env): Promise<Omit<EdgeServices, 'recorder'> | null> {
+  async function resolve(bindings: Env): Promise<Result<Omit<EdgeServices, 'recorder'>, EdgeMisconfigured>> {
     const parsedEnv = envSchema.safeParse(bindings);
     if (!parsedEnv.success) {
       logEvent('error', 'env_invalid', { path: parsedEnv.error.issues[0]?.path.join('.') });
-      return null;
+      return err('edge_misconfigured');
     }
     const env = parsedEnv.data;
     const sites = loadSites(env.SITES_CONFIG);
     if (!sites.ok) {
-      logEvent('error', 'sites_config_invalid', sites.error);
-      return null;
+      logEvent('error', 'sites_config_invalid', { ...sites.error });
+      return err('edge_misconfigured');
     }
+    for (const problem of sites.value.problems) logEvent('error', 'sites_config_entry_invalid', { ...problem });
     const signingKey = await importPrivateKeyPem(env.EDGE_SIGNING_KEY);
     if (!signingKey) {
       logEvent('error', 'env_invalid', { path: 'EDGE_SIGNING_KEY' });
-      return null;
+      return err('edge_misconfigured');
     }
     const duoBaseUrl = env.DUO_API_BASE_URL;
     // One client per integration for the life of this config, so its learned Duo clock offset
@@ -72,37 +78,40 @@ export function edgeServicesFactory(options: EdgeContextOptions = {}) {
       }
       return client;
     };
-    return {
+    return ok({
       sites: sites.value,
       signingKey,
       duoBaseUrl,
       duoFor,
       duo: (site) => duoFor(site.integrationName, site.integration),
       now,
-    };
+    });
   }
 
-  return async function edgeServices(bindings: Env): Promise<EdgeServices | null> {
+  return async function edgeServices(bindings: Env): Promise<Result<EdgeServices, EdgeMisconfigured>> {
     // Validated once per isolate per configuration: the request path only compares strings.
-    const strings = [bindings.SITES_CONFIG, bindings.EDGE_SIGNING_KEY, bindings.ADMIN_TOKEN, bindings.DUO_API_BASE_URL];
+    const strings = [bindings.SITES_CONFIG, bindings.EDGE_SIGNING_KEY, bindings.DUO_API_BASE_URL];
     if (!cache || cache.strings.some((v, i) => v !== strings[i])) {
       const services = await resolve(bindings);
-      if (!services) return null;
-      cache = { strings, services };
+      if (!services.ok) return services;
+      cache = { strings, services: services.value };
     }
-    return { ...cache.services, recorder: recorderFor(bindings) };
+    return ok({ ...cache.services, recorder: recorderFor(bindings) });
   };
 }
 
-/** Sets c.var.edge, or answers a generic 500 when the configuration is invalid. */
+export type EdgeServicesFactory = ReturnType<typeof edgeServicesFactory>;
+
+/**
+ * Sets c.var.edge, or refuses with 403 `edge_misconfigured`: a relay treats any 4xx as a refusal
+ * (Reject), where a 5xx would read as an outage and let a safe site fail open.
+ */
 export const edgeContext = (
-  options: EdgeContextOptions = {},
-): MiddlewareHandler<{ Bindings: Env; Variables: EdgeContextVariables }> => {
-  const services = edgeServicesFactory(options);
-  return async function edgeContext(c, next) {
+  services: EdgeServicesFactory,
+): MiddlewareHandler<{ Bindings: Env; Variables: EdgeContextVariables }> =>
+  async function edgeContext(c, next) {
     const edge = await services(c.env);
-    if (!edge) return errorResponse('internal');
-    c.set('edge', edge);
+    if (!edge.ok) return errorResponse(edge.error);
+    c.set('edge', edge.value);
     await next();
   };
-};

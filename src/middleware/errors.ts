@@ -13,6 +13,9 @@ const MESSAGES = {
   unauthorized: 'unauthorized',
   not_found: 'not found',
   payload_too_large: 'request body too large',
+  site_misconfigured: 'this site is misconfigured at the edge; its logins are refused',
+  edge_misconfigured: 'the edge is misconfigured; logins are refused',
+  replayed: 'request already seen',
   internal: 'internal error',
 } as const;
 
@@ -23,6 +26,9 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   unauthorized: 401,
   not_found: 404,
   payload_too_large: 413,
+  site_misconfigured: 403,
+  edge_misconfigured: 403,
+  replayed: 409,
   internal: 500,
 };
 

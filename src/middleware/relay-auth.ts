@@ -2,7 +2,14 @@ import type { MiddlewareHandler } from 'hono';
 import type { ResolvedSite } from '../sites/load.ts';
 import { readBounded } from '../wire/bounded-body.ts';
 import { importPublicKey, type Key, verify } from '../wire/ed25519.ts';
-import { HEADER, MAX_BODY_BYTES, MAX_SKEW_SECONDS, NONCE_PATTERN, relayRequestMessage } from '../wire/signatures.ts';
+import {
+  HEADER,
+  MAX_BODY_BYTES,
+  MAX_HEADER_CHARS,
+  MAX_SKEW_SECONDS,
+  NONCE_PATTERN,
+  relayRequestMessage,
+} from '../wire/signatures.ts';
 import type { EdgeContextVariables } from './edge-context.ts';
 import { errorResponse } from './errors.ts';
 import { logEvent } from './log.ts';
@@ -57,6 +64,14 @@ export const relayAuth = (
       logEvent('warn', 'relay_auth_refused', { reason, path: c.req.path });
       return errorResponse('unauthorized');
     };
+    for (const [name, max] of Object.entries(MAX_HEADER_CHARS)) {
+      const header = HEADER[name as keyof typeof MAX_HEADER_CHARS];
+      // Before any decoding or pattern: attacker-sized text never reaches either.
+      if ((c.req.header(header)?.length ?? 0) > max) {
+        logEvent('warn', 'relay_auth_refused', { reason: 'header_too_long', header, path: c.req.path });
+        return errorResponse('invalid_request', header);
+      }
+    }
     const siteId = c.req.header(HEADER.site);
     const keyId = c.req.header(HEADER.key);
     const timestamp = c.req.header(HEADER.timestamp);
@@ -73,8 +88,20 @@ export const relayAuth = (
       return errorResponse('payload_too_large');
     }
 
-    const site = c.var.edge.sites.site(siteId);
-    if (!site) return refuse('unknown_site');
+    const found = c.var.edge.sites.lookup(siteId);
+    if (found.kind === 'misconfigured') {
+      // Its keys may be what is broken, so the request cannot be verified: refuse it as a 4xx,
+      // which the relay answers with Reject. The log names where the entry is wrong, not what it holds.
+      logEvent('error', 'site_misconfigured', {
+        site: siteId,
+        config_path: found.problem.path,
+        code: found.problem.code,
+        path: c.req.path,
+      });
+      return errorResponse('site_misconfigured');
+    }
+    if (found.kind === 'unknown') return refuse('unknown_site');
+    const site = found.site;
     const entry = site.relayKeys.get(keyId);
     if (!entry) return refuse('unknown_key');
     if (entry.revoked) return refuse('revoked_key');

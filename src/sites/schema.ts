@@ -32,6 +32,8 @@ export const relayKeySchema = z.union([
     key: publicKeySchema,
     name: z.string().min(1).max(64).optional(),
     revoked: z.boolean().default(false),
+    /** When the key was added (ISO 8601): journal records older than this are refused. */
+    added: z.iso.datetime({ offset: true }).optional(),
   }),
 ]);
 
@@ -61,18 +63,22 @@ export const siteSchema = z.strictObject({
   options: siteOptionsSchema.prefault({}),
 });
 
-export const sitesConfigSchema = z
-  .strictObject({
-    integrations: z.record(z.string().regex(NAME), integrationSchema),
-    sites: z.record(z.string().regex(NAME), siteSchema),
-  })
-  .superRefine((cfg, ctx) => {
-    for (const [id, site] of Object.entries(cfg.sites)) {
-      if (!Object.hasOwn(cfg.integrations, site.integration)) {
-        ctx.addIssue({ code: 'custom', path: ['sites', id, 'integration'], message: 'unknown integration' });
-      }
-    }
-  });
+/**
+ * The document's outer shape. Entries are validated one by one (sites/load.ts): a broken site or
+ * integration disables what depends on it, never the other sites.
+ */
+export const sitesDocumentSchema = z.strictObject({
+  integrations: z.record(z.string(), z.unknown()),
+  sites: z.record(z.string(), z.unknown()),
+});
+
+/** The whole document as written (for tools and tests that build one). */
+export const sitesConfigSchema = z.strictObject({
+  integrations: z.record(z.string().regex(NAME), integrationSchema),
+  sites: z.record(z.string().regex(NAME), siteSchema),
+});
+
+export const entryNameSchema = z.string().regex(NAME);
 
 export type SitesConfigInput = z.input<typeof sitesConfigSchema>;
 export type SitesConfig = z.output<typeof sitesConfigSchema>;

@@ -91,6 +91,11 @@ export const authRequestSchema = z
     client_ip: ipAddress.optional(),
     nas: nasSchema.default({}),
     primary: z.enum(['passed', 'none']),
+    /**
+     * Identifies one login: SHA-256 (hex) of what only that Access-Request carries (the NAS, its
+     * Request Authenticator, the User-Name). Concurrent calls join only with the same login_id.
+     */
+    login_id: z.string().regex(/^[0-9a-f]{64}$/),
     pushinfo: z.record(z.string().max(64), z.string().max(256)).optional(),
   })
   .refine((r) => (r.factor === 'passcode') === (r.passcode !== undefined), {

@@ -21,6 +21,22 @@ export const HEADER = {
 } as const;
 
 export const MAX_SKEW_SECONDS = 60;
+/**
+ * A (relay key, nonce) is refused when seen again within this long: a request older than the skew
+ * is refused by its timestamp, so twice the skew covers every timestamp the edge still accepts.
+ */
+export const REPLAY_WINDOW_MS = 2 * MAX_SKEW_SECONDS * 1000;
+/**
+ * Longest value of each relay-auth header, checked before any decoding or pattern: site names are
+ * at most 64, a base64url Ed25519 key 43 (44 in padded base64), a signature 86, a nonce 64.
+ */
+export const MAX_HEADER_CHARS: Readonly<Record<Exclude<keyof typeof HEADER, 'decisionSignature'>, number>> = {
+  site: 64,
+  key: 64,
+  timestamp: 12,
+  nonce: 64,
+  signature: 128,
+};
 export const MAX_BODY_BYTES = 16 * 1024;
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 

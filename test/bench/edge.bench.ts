@@ -6,13 +6,19 @@
  * 2. The emulator alone (one signed Duo /auth/v2/auth per call), to subtract from 1.
  * 3. The worker's own code in-process (Node), with a Duo stub that answers synchronously: the
  *    time the edge itself spends per decision (relay signature check, validation, decision,
- *    decision signature).
+ *    decision signature), with and without the replay check (the nonce seen-set the user's gate
+ *    keeps, here on node:sqlite in place of the Durable Object's SQLite), side by side.
  */
+import { DatabaseSync } from 'node:sqlite';
 import { createApp } from '../../src/app.ts';
+import { NonceLog } from '../../src/coordination/nonce-log.ts';
 import { type AuthJob, runAuth } from '../../src/coordination/runner.ts';
+import type { GateJob } from '../../src/coordination/user-gate.ts';
 import { noopRecorder } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import { createDuoClient } from '../../src/duo/client.ts';
+import { err, ok } from '../../src/lib/result.ts';
+import { REPLAY_WINDOW_MS } from '../../src/wire/signatures.ts';
 import { DEMO_INTEGRATION, startEmulator } from '../support/duo-emulator/index.ts';
 import { EXEMPT_USER, edgeTestBindings } from '../support/edge-bindings.ts';
 import { startEdge } from '../support/edge-harness.ts';
@@ -20,7 +26,14 @@ import { RELAY_A_KEY } from '../support/keys.ts';
 import { signedRequest } from '../support/relay-signer.ts';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 3000);
-const AUTH_BODY = { username: 'frank', factor: 'passcode', passcode: '123456', primary: 'passed' } as const;
+/** One login_id for every call: concurrent calls join one Duo call, as a NAS retransmit would. */
+const AUTH_BODY = {
+  username: 'frank',
+  factor: 'passcode',
+  passcode: '123456',
+  primary: 'passed',
+  login_id: 'b'.repeat(64),
+} as const;
 
 interface Row {
   scenario: string;
@@ -140,16 +153,27 @@ try {
   } as unknown as DuoClient;
   const app = createApp({ createDuo: () => instantDuo, recorder: () => noopRecorder });
   // No Durable Objects or D1 in Node: a stand-in namespace runs the gate's Duo step in-process, so
-  // this row is the edge's own work (auth, validation, decision, signing) without storage.
-  const inProcessEnv = {
-    ...bindings,
-    USER_GATE: {
-      getByName: () => ({
-        auth: async (job: AuthJob) => ({ ...(await runAuth(inProcessEnv as unknown as Env, job)), joined: false }),
-      }),
-    },
+  // these rows are the edge's own work (auth, validation, decision, signing). One claims each nonce
+  // in the same NonceLog the gate uses, on SQLite; the other skips it: their difference is what the
+  // replay check adds to /v1/auth, which visits the gate anyway.
+  const nonces = new NonceLog(nodeSqlStorage(new DatabaseSync(':memory:')));
+  const inProcessEnv = (replayCheck: boolean) => {
+    const env = {
+      ...bindings,
+      USER_GATE: {
+        getByName: () => ({
+          auth: async (job: GateJob) => {
+            if (replayCheck && !nonces.claim(job.relayKey, job.nonce, Date.now(), REPLAY_WINDOW_MS)) {
+              return err('replayed');
+            }
+            return ok({ ...(await runAuth(env as unknown as Env, job satisfies AuthJob)), joined: false });
+          },
+        }),
+      },
+    };
+    return env as unknown as Env;
   };
-  const inProcess = async () => {
+  const inProcess = (env: Env) => async () => {
     const { request } = await signedRequest('https://edge.bench', {
       site: 'site-a',
       key: RELAY_A_KEY,
@@ -157,9 +181,10 @@ try {
       path: '/v1/auth',
       body: AUTH_BODY,
     });
-    await expectAllow(await app.request(request, undefined, inProcessEnv as unknown as Env));
+    await expectAllow(await app.request(request, undefined, env));
   };
-  rows.push(await phase('edge code in-process, instant Duo', 1, inProcess));
+  rows.push(await phase('edge code in-process, instant Duo, no nonce check', 1, inProcess(inProcessEnv(false))));
+  rows.push(await phase('edge code in-process, instant Duo, nonce check', 1, inProcess(inProcessEnv(true))));
   // Relay-side signing for comparison: it is included in the in-process row above.
   rows.push(
     await phase('(relay request signing alone)', 1, async () => {
@@ -186,4 +211,19 @@ console.log(`
 At concurrency 1 (means):
   workerd edge + emulator - emulator alone:      ${ms(at1('workerd edge + emulator') - at1('emulator alone'))}
   workerd edge without Duo - HTTP floor (health): ${ms(at1('workerd edge, no Duo') - at1('workerd GET'))}
-  edge code in-process - relay signing:           ${ms(at1('edge code in-process') - at1('(relay request signing'))}  <- worker time per decision`);
+  edge code in-process - relay signing:           ${ms(at1('edge code in-process, instant Duo, nonce check') - at1('(relay request signing'))}  <- worker time per decision
+  nonce check (with - without, in-process):       ${ms(at1('edge code in-process, instant Duo, nonce check') - at1('edge code in-process, instant Duo, no nonce check'))}  <- added by the replay check`);
+
+/** The slice of the Durable Object SqlStorage API that NonceLog uses, on node:sqlite. */
+function nodeSqlStorage(db: DatabaseSync): SqlStorage {
+  return {
+    exec(query: string, ...bindings: Array<string | number>) {
+      if (bindings.length === 0 && query.includes(';')) {
+        db.exec(query);
+        return { one: () => undefined };
+      }
+      const rows = db.prepare(query).all(...bindings);
+      return { one: () => rows[0] };
+    },
+  } as unknown as SqlStorage;
+}

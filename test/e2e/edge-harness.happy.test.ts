@@ -9,7 +9,7 @@ import { type RunningEmulator, startEmulator } from '../support/duo-emulator/ind
 import { edgeTestBindings } from '../support/edge-bindings.ts';
 import { type RunningEdge, startEdge } from '../support/edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
-import { relayClient, verifyDecisionSignature } from '../support/relay-signer.ts';
+import { newLoginId, relayClient, verifyDecisionSignature } from '../support/relay-signer.ts';
 
 let emulator: RunningEmulator;
 let edge: RunningEdge;
@@ -51,7 +51,7 @@ describe('the real worker behind the edge harness', () => {
       }),
     ).toBe(true);
 
-    const auth = await relay.auth({ username: 'alice', factor: 'push', primary: 'passed' });
+    const auth = await relay.auth({ username: 'alice', factor: 'push', primary: 'passed', login_id: newLoginId() });
     expect(authResponseSchema.parse(auth.json)).toMatchObject({ result: 'allow', source: 'duo' });
   });
 

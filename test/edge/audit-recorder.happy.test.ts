@@ -17,6 +17,7 @@ it('stores the records the edge builds for its decisions, with their source', as
     primary: 'passed',
     client_ip: '198.51.100.7',
     nas: { ip: '192.0.2.10', identifier: 'vpn-1' },
+    login_id: 'c'.repeat(64),
   });
   const pre = preauthRequestSchema.parse({ username: 'frank', primary: 'passed' });
   await recorder.record(

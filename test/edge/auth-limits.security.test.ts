@@ -3,7 +3,7 @@ import { afterEach, expect, inject, it } from 'vitest';
 import { authResponseSchema } from '../../src/wire/schemas.ts';
 import { SITE_C_LIMITS } from '../support/edge-bindings.ts';
 import { RELAY_C_KEY } from '../support/keys.ts';
-import { relayClient } from '../support/relay-signer.ts';
+import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 // Push fatigue through the real route: site-c allows SITE_C_LIMITS.push_per_window pushes per window.
 const client = relayClient({
@@ -23,6 +23,7 @@ const push = async (username: string, callingStationId: string) => {
     username,
     factor: 'push',
     primary: 'passed',
+    login_id: newLoginId(),
     nas: { ip: '192.0.2.10', calling_station_id: callingStationId },
   });
   expect(res.status).toBe(200);

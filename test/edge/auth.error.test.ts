@@ -2,7 +2,7 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { errorResponseSchema } from '../../src/wire/schemas.ts';
 import { RELAY_B_KEY } from '../support/keys.ts';
-import { relayClient } from '../support/relay-signer.ts';
+import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 const client = relayClient({
   fetch: (r) => exports.default.fetch(r),
@@ -11,8 +11,8 @@ const client = relayClient({
   key: RELAY_B_KEY,
 });
 
-async function fieldOf(body: unknown) {
-  const res = await client.auth(body);
+async function fieldOf(body: Record<string, unknown>) {
+  const res = await client.auth({ login_id: newLoginId(), ...body });
   expect(res.status).toBe(400);
   expect(res.headers.get('cache-control')).toBe('no-store');
   const text = new TextDecoder().decode(res.bytes);
@@ -53,6 +53,18 @@ describe('POST /v1/auth refuses bad requests with 400', () => {
       pushinfo: { from: 'x'.repeat(257) },
     });
     expect(field).toBe('pushinfo.from');
+  });
+
+  it('a request without login_id (a relay older than the edge): refused, naming the field', async () => {
+    const res = await client.auth({ username: 'alice', factor: 'push', primary: 'passed' });
+    expect(res.status).toBe(400);
+    expect(errorResponseSchema.parse(res.json).error).toMatchObject({ code: 'invalid_request', field: 'login_id' });
+  });
+
+  it('a login_id that is not a SHA-256 hex digest', async () => {
+    expect((await fieldOf({ username: 'alice', factor: 'push', primary: 'passed', login_id: 'x' })).field).toBe(
+      'login_id',
+    );
   });
 
   it('malformed JSON', async () => {

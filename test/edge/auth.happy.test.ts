@@ -3,7 +3,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { REPLY } from '../../src/failmode/messages.ts';
 import { authResponseSchema } from '../../src/wire/schemas.ts';
 import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
-import { relayClient } from '../support/relay-signer.ts';
+import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 const fetchEdge = (r: Request) => exports.default.fetch(r);
 // site-a polls async auth; site-b blocks on one auth call (site option push_async).
@@ -32,7 +32,7 @@ afterEach(async () => {
 
 describe.each(Object.entries(sites))('POST /v1/auth on %s', (_, client) => {
   const auth = async (body: Record<string, unknown>) => {
-    const res = await client.auth({ primary: 'passed', ...body });
+    const res = await client.auth({ primary: 'passed', login_id: newLoginId(), ...body });
     expect(res.status).toBe(200);
     return authResponseSchema.parse(res.json);
   };

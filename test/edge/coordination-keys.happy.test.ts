@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { coalesceKey, endpointOf, userGateName } from '../../src/coordination/keys.ts';
+import { coalesceKey, userGateName } from '../../src/coordination/keys.ts';
 import { type AuthRequest, authRequestSchema } from '../../src/wire/schemas.ts';
 
 const req = (overrides: Record<string, unknown> = {}): AuthRequest =>
@@ -9,6 +9,7 @@ const req = (overrides: Record<string, unknown> = {}): AuthRequest =>
     primary: 'passed',
     client_ip: '198.51.100.7',
     nas: { ip: '192.0.2.1', identifier: 'vpn-a', calling_station_id: '203.0.113.9' },
+    login_id: 'a'.repeat(64),
     ...overrides,
   });
 
@@ -19,19 +20,21 @@ it('one gate per (site, user), whatever the username case', () => {
   expect(userGateName('a"', 'b')).not.toBe(userGateName('a', '"b'));
 });
 
-it('the endpoint is the NAS plus the user device', () => {
-  expect(endpointOf(req())).toBe(endpointOf(req({ client_ip: '198.51.100.99' })));
-  expect(endpointOf(req())).not.toBe(endpointOf(req({ nas: { ip: '192.0.2.2', calling_station_id: '203.0.113.9' } })));
-  expect(endpointOf(req())).not.toBe(endpointOf(req({ nas: { ip: '192.0.2.1', calling_station_id: '203.0.113.10' } })));
-  // Without Calling-Station-Id the client IP identifies the device; without NAS IP the identifier.
-  expect(endpointOf(req({ nas: { identifier: 'vpn-a' } }))).not.toBe(
-    endpointOf(req({ nas: { identifier: 'vpn-a' }, client_ip: '198.51.100.8' })),
+it('only the same login joins: one endpoint with two login_ids is two calls', async () => {
+  expect(await coalesceKey(req())).not.toBe(await coalesceKey(req({ login_id: 'b'.repeat(64) })));
+  const bare = { nas: { ip: '192.0.2.1' } };
+  expect(await coalesceKey(req({ ...bare, login_id: '1'.repeat(64) }))).not.toBe(
+    await coalesceKey(req({ ...bare, login_id: '2'.repeat(64) })),
   );
-  expect(endpointOf(req({ nas: { identifier: 'vpn-a' } }))).not.toBe(endpointOf(req({ nas: { identifier: 'vpn-b' } })));
+  // The same Access-Request at another relay carries the same login_id: it joins.
+  expect(await coalesceKey(req({ nas: { ip: '192.0.2.1' } }))).toBe(
+    await coalesceKey(req({ nas: { ip: '192.0.2.1' } })),
+  );
 });
 
-it('only identical requests share a call; a different passcode never does', async () => {
+it('only identical requests share a call; another primary outcome or passcode never does', async () => {
   expect(await coalesceKey(req())).toBe(await coalesceKey(req()));
+  expect(await coalesceKey(req())).not.toBe(await coalesceKey(req({ primary: 'none' })));
   expect(await coalesceKey(req())).not.toBe(await coalesceKey(req({ factor: 'phone' })));
   expect(await coalesceKey(req())).not.toBe(await coalesceKey(req({ device: 'DPFZRS9FB0D46QFTM891' })));
   const p1 = await coalesceKey(req({ factor: 'passcode', passcode: '123456' }));

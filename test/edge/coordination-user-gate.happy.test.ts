@@ -9,6 +9,7 @@ import type { AuthParams, DuoAuth, DuoClient } from '../../src/duo/api.ts';
 import type { DuoResult } from '../../src/duo/result.ts';
 import { ok } from '../../src/lib/result.ts';
 import { type AuthRequest, authRequestSchema } from '../../src/wire/schemas.ts';
+import { randomNonce } from '../support/relay-signer.ts';
 
 /**
  * Through the real Durable Object (env.USER_GATE) and the real auth decision, with an in-process
@@ -45,24 +46,35 @@ afterEach(() => {
   duo.answer = () => approve;
 });
 
+/** One login (one Access-Request, so one login_id) unless the overrides say otherwise. */
 const login = (username: string, overrides: Record<string, unknown> = {}): AuthRequest =>
   authRequestSchema.parse({
     username,
     factor: 'push',
     primary: 'passed',
     nas: { ip: '192.0.2.1', calling_station_id: '203.0.113.9' },
+    login_id: 'a'.repeat(64),
     ...overrides,
   });
+
+const RELAY_KEY = 'relay-key-under-test';
+
+/** The gate as /v1/auth calls it, each call a fresh signed request (its own nonce). */
+async function gate(site: string, request: AuthRequest, nonce = randomNonce()) {
+  const r = await gateAuth(env.USER_GATE, { site, relayKey: RELAY_KEY, nonce }, request, limits);
+  if (!r.ok) throw new Error(`gate refused: ${r.error}`);
+  return r.value;
+}
 
 async function until(cond: () => boolean) {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 }
 
-it('two concurrent logins for one user from one endpoint cause one Duo call and share its answer', async () => {
+it('one login arriving twice (same login_id) causes one Duo call and both share its answer', async () => {
   duo.open = false;
-  const first = gateAuth(env.USER_GATE, 'site-a', login('alice'), limits);
-  const second = gateAuth(env.USER_GATE, 'site-a', login('Alice'), limits);
+  const first = gate('site-a', login('alice'));
+  const second = gate('site-a', login('Alice'));
   await until(() => calls.length === 1);
   // Give the second request every chance to reach the object before Duo answers.
   await new Promise((r) => setTimeout(r, 100));
@@ -76,16 +88,12 @@ it('two concurrent logins for one user from one endpoint cause one Duo call and 
   expect([a.joined, b.joined].sort()).toEqual([false, true]);
 });
 
-it('logins from two endpoints stay separate', async () => {
+it('two different logins from one endpoint (one NAS, no Calling-Station-Id) never share an answer', async () => {
   duo.open = false;
   duo.answer = (_p, n) => ok({ result: 'deny', status: 'deny', status_msg: `answer ${n}` });
-  const a = gateAuth(env.USER_GATE, 'site-a', login('bob'), limits);
-  const b = gateAuth(
-    env.USER_GATE,
-    'site-a',
-    login('bob', { nas: { ip: '192.0.2.2', calling_station_id: '203.0.113.9' } }),
-    limits,
-  );
+  const nas = { ip: '192.0.2.1' };
+  const a = gate('site-a', login('bob', { nas, login_id: '1'.repeat(64) }));
+  const b = gate('site-a', login('bob', { nas, login_id: '2'.repeat(64) }));
   await until(() => calls.length === 2);
   duo.open = true;
   const [ra, rb] = await Promise.all([a, b]);
@@ -93,10 +101,31 @@ it('logins from two endpoints stay separate', async () => {
   expect([ra.response.message, rb.response.message].sort()).toEqual(['answer 1', 'answer 2']);
 });
 
+it('a replayed request (same relay key and nonce) is refused before Duo and before the limits', async () => {
+  const nonce = randomNonce();
+  expect((await gate('site-a', login('grace', { login_id: '3'.repeat(64) }), nonce)).response.result).toBe('allow');
+  const again = await gateAuth(
+    env.USER_GATE,
+    { site: 'site-a', relayKey: RELAY_KEY, nonce },
+    login('grace', { login_id: '3'.repeat(64) }),
+    limits,
+  );
+  expect(again).toEqual({ ok: false, error: 'replayed' });
+  expect(calls).toHaveLength(1);
+  // Another relay key may use the same nonce value: the seen-set is per key.
+  const other = await gateAuth(
+    env.USER_GATE,
+    { site: 'site-a', relayKey: 'another-relay-key', nonce },
+    login('grace', { login_id: '3'.repeat(64) }),
+    limits,
+  );
+  expect(other.ok).toBe(true);
+});
+
 it('the same user at two sites has two gates', async () => {
   duo.open = false;
-  const a = gateAuth(env.USER_GATE, 'site-a', login('carol'), limits);
-  const b = gateAuth(env.USER_GATE, 'site-b', login('carol'), limits);
+  const a = gate('site-a', login('carol'));
+  const b = gate('site-b', login('carol'));
   await until(() => calls.length === 2);
   duo.open = true;
   expect((await Promise.all([a, b])).map((o) => o.joined)).toEqual([false, false]);
@@ -106,16 +135,16 @@ it('the same user at two sites has two gates', async () => {
 it('denies the push after the limit as a policy decision, and allows again once the window has passed', async () => {
   const stub = env.USER_GATE.getByName(userGateName('site-a', 'dave'));
   for (let i = 0; i < 2; i++) {
-    expect((await gateAuth(env.USER_GATE, 'site-a', login('dave'), limits)).response.result).toBe('allow');
+    expect((await gate('site-a', login('dave'))).response.result).toBe('allow');
   }
-  const limited = await gateAuth(env.USER_GATE, 'site-a', login('dave'), limits);
+  const limited = await gate('site-a', login('dave'));
   expect(limited).toEqual({ response: { result: 'deny', message: LIMIT_MESSAGE, source: 'policy' }, joined: false });
   expect(calls).toHaveLength(2);
   // Age the stored attempts past the window (the object's clock is the runtime's).
   await runInDurableObject(stub, (_gate, state) => {
     state.storage.sql.exec('UPDATE attempts SET at = at - ?', limits.window_seconds * 1000);
   });
-  expect((await gateAuth(env.USER_GATE, 'site-a', login('dave'), limits)).response.result).toBe('allow');
+  expect((await gate('site-a', login('dave'))).response.result).toBe('allow');
   expect(calls).toHaveLength(3);
 });
 
@@ -124,13 +153,13 @@ it('limits wrong passcodes but not failmode denies', async () => {
   // Duo unreachable during auth: a failmode deny, not a wrong guess.
   duo.answer = () => ({ ok: false, error: { kind: 'transport', reason: 'network', detail: 'connection reset' } });
   for (let i = 0; i < 3; i++) {
-    const r = await gateAuth(env.USER_GATE, 'site-a', passcode(`00000${i}`), limits);
+    const r = await gate('site-a', passcode(`00000${i}`));
     expect(r.response).toMatchObject({ result: 'deny', source: 'failmode-edge' });
   }
   duo.answer = () => ok({ result: 'deny', status: 'deny', status_msg: 'Incorrect passcode' });
-  for (let i = 0; i < 2; i++) await gateAuth(env.USER_GATE, 'site-a', passcode(`11111${i}`), limits);
+  for (let i = 0; i < 2; i++) await gate('site-a', passcode(`11111${i}`));
   expect(calls).toHaveLength(5);
-  const limited = await gateAuth(env.USER_GATE, 'site-a', passcode('123456'), limits);
+  const limited = await gate('site-a', passcode('123456'));
   expect(limited.response).toEqual({ result: 'deny', message: LIMIT_MESSAGE, source: 'policy' });
   expect(calls).toHaveLength(5);
 });

@@ -6,7 +6,7 @@ import type { DuoClient } from '../../src/duo/api.ts';
 import { REPLY } from '../../src/failmode/messages.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
-import { relayClient } from '../support/relay-signer.ts';
+import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 /** Every final decision reaches the recorder hook once, shaped for the audit log. */
 function setup(duo: Partial<DuoClient>) {
@@ -58,7 +58,7 @@ describe('decision recorder hook', () => {
     });
     await client.preauth({ username: 'bob', primary: 'passed' });
     expect(records).toEqual([]);
-    await client.auth({ username: 'bob', factor: 'push', primary: 'passed' });
+    await client.auth({ username: 'bob', factor: 'push', primary: 'passed', login_id: newLoginId() });
     expect(records).toEqual([
       expect.objectContaining({
         stage: 'auth',
@@ -76,7 +76,13 @@ describe('decision recorder hook', () => {
       auth: async () => ({ ok: false, error: { kind: 'http5xx', status: 503 } }),
     });
     await client.preauth({ username: 'erin', primary: 'passed' });
-    await client.auth({ username: 'erin', factor: 'passcode', passcode: '123456', primary: 'passed' });
+    await client.auth({
+      username: 'erin',
+      factor: 'passcode',
+      passcode: '123456',
+      primary: 'passed',
+      login_id: newLoginId(),
+    });
     expect(records.map((r) => [r.stage, r.result, r.source, r.reason])).toEqual([
       ['preauth', 'deny', 'duo', 'Enroll'],
       ['auth', 'allow', 'failmode-edge', `${REPLY.failSafeAllowed} (http5xx)`],

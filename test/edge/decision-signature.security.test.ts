@@ -2,7 +2,7 @@ import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { HEADER } from '../../src/wire/signatures.ts';
 import { EDGE_KEY, RELAY_A_KEY, STRANGER_KEY } from '../support/keys.ts';
-import { randomNonce, relayClient, verifyDecisionSignature } from '../support/relay-signer.ts';
+import { newLoginId, randomNonce, relayClient, verifyDecisionSignature } from '../support/relay-signer.ts';
 
 const client = relayClient({
   fetch: (r) => exports.default.fetch(r),
@@ -22,7 +22,17 @@ const check = (
 describe('edge decision signatures', () => {
   it.each([
     ['/v1/preauth', () => client.preauth({ username: 'carol', primary: 'passed' })],
-    ['/v1/auth', () => client.auth({ username: 'frank', factor: 'passcode', passcode: '123456', primary: 'passed' })],
+    [
+      '/v1/auth',
+      () =>
+        client.auth({
+          username: 'frank',
+          factor: 'passcode',
+          passcode: '123456',
+          primary: 'passed',
+          login_id: newLoginId(),
+        }),
+    ],
     ['/v1/site', () => client.site()],
   ])('%s: verifies with the edge public key, bound to the request nonce', async (path, send) => {
     const res = await send();

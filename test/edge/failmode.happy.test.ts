@@ -3,7 +3,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { REPLY } from '../../src/failmode/messages.ts';
 import { authResponseSchema, preauthResponseSchema } from '../../src/wire/schemas.ts';
 import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
-import { relayClient } from '../support/relay-signer.ts';
+import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 /**
  * Every row of the failmode table (design.md), injected at the Duo emulator, for both stages and
@@ -79,7 +79,7 @@ describe.each(['safe', 'secure'] as const)('failmode %s', (failmode) => {
     'auth, Duo %s (%s)',
     async (f, failure, safe, secure) => {
       await fault('auth', f);
-      const res = await client.auth({ username: 'alice', factor: 'push', primary: 'passed' });
+      const res = await client.auth({ username: 'alice', factor: 'push', primary: 'passed', login_id: newLoginId() });
       expect(res.status).toBe(200);
       const [result, message] = failmode === 'safe' ? safe : secure;
       expect(authResponseSchema.parse(res.json)).toEqual({
@@ -107,7 +107,12 @@ describe('without primary auth (duo_only)', () => {
 
   it('nor at the auth stage', async () => {
     await fault('auth', '5xx');
-    const res = await clients.safe.auth({ username: 'alice', factor: 'push', primary: 'none' });
+    const res = await clients.safe.auth({
+      username: 'alice',
+      factor: 'push',
+      primary: 'none',
+      login_id: newLoginId(),
+    });
     expect(res.json).toMatchObject({ result: 'deny', message: REPLY.authFailure, source: 'failmode-edge' });
   });
 });

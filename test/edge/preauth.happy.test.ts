@@ -79,6 +79,17 @@ describe('POST /v1/preauth answers with Duo decision', () => {
     expect(requests).toEqual([]);
   });
 
+  it('an exemption never stands in for a credential: without a passed primary the user goes to Duo', async () => {
+    const res = await siteA.preauth({ username: EXEMPT_USER, primary: 'none', nas: { ip: '192.0.2.1' } });
+    expect(res.status).toBe(200);
+    const body = preauthResponseSchema.parse(res.json);
+    expect(body).toMatchObject({ source: 'duo' });
+    const { requests } = (await (await fetch(`${emulator}/_emulator/requests`)).json()) as {
+      requests: Array<{ endpoint: string; params: Record<string, string[]> }>;
+    };
+    expect(requests.filter((r) => r.endpoint === 'preauth').map((r) => r.params.username)).toEqual([[EXEMPT_USER]]);
+  });
+
   it('exemption is per site', async () => {
     const body = await preauth(EXEMPT_USER, siteB);
     expect(body).toMatchObject({ result: 'enroll', source: 'duo' });

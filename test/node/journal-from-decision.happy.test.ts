@@ -53,3 +53,8 @@ it('leaves out what the edge decided or what is not a decision', () => {
   }
   expect(journalEntryOf(decision({ result: 'challenge' }))).toBeNull();
 });
+
+it('leaves out an exemption the edge answered at preauth: the edge audited it already', () => {
+  const edgeExempt = decision({ source: 'exempt', stage: 'preauth', reason: 'User exempted from 2FA' });
+  expect(journalEntryOf({ ...edgeExempt, edgeFailure: undefined })).toBeNull();
+});

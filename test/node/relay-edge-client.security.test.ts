@@ -247,7 +247,14 @@ describe('edge client: failover, deadlines and the breaker', () => {
     await c.preauth(PREAUTH);
     expect(requests).toHaveLength(2);
     requests = [];
-    await c.auth({ username: 'alice', factor: 'push', device: 'auto', nas: {}, primary: 'passed' });
+    await c.auth({
+      username: 'alice',
+      factor: 'push',
+      device: 'auto',
+      nas: {},
+      primary: 'passed',
+      login_id: 'a'.repeat(64),
+    });
     expect(requests).toHaveLength(1);
   });
 

@@ -65,7 +65,8 @@ function setup(opts: {
     logger: pino({ level: 'silent' }),
     onDecision: (d) => decisions.push(d),
   });
-  const send = (req: Partial<LoginRequest> & { username: string }) => flow.handle({ nasIp: '192.0.2.10', ...req });
+  const send = (req: Partial<LoginRequest> & { username: string }) =>
+    flow.handle({ nasIp: '192.0.2.10', loginId: 'login-1', ...req });
   return { send, calls, decisions };
 }
 
@@ -177,6 +178,19 @@ describe('duo_only', () => {
       code: 'accept',
       replyMessage: REPLY.failSafeAllowed,
     });
+  });
+
+  it.each([
+    ['an edge exemption', { message: REPLY.exempt, source: 'exempt' }],
+    ['a primary-only override', { message: REPLY.override, source: 'override' }],
+  ] as const)('never accepts on %s: no primary was checked', async (_name, waiver) => {
+    const preauth = { kind: 'ok', value: { result: 'allow', ...waiver } } as const;
+    const t = setup({ flow: duoOnly(true), failmode: 'safe', preauth });
+    expect(await t.send({ username: 'svc-monitor', password: 'push' })).toEqual({
+      code: 'reject',
+      replyMessage: REPLY.failSecureDenied,
+    });
+    expect(t.calls.auth).toBe(0);
   });
 
   it('refuses a password that is not a factor without calling the edge', async () => {

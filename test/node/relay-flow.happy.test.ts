@@ -126,6 +126,7 @@ function setup(opts: FlowOptions, edgeFns?: Parameters<typeof fakeEdge>) {
       username,
       ...(password === undefined ? { passwordError: 'missing' } : { password }),
       nasIp: '192.0.2.10',
+      loginId: 'login-1',
       callingStationId: '198.51.100.7',
       ...extra,
     });
@@ -414,5 +415,23 @@ describe('onDecision', () => {
       expect(d.latencyMs).toBeGreaterThanOrEqual(0);
     }
     expect(t.decisions[0]!.id).not.toBe(t.decisions[1]!.id);
+  });
+});
+
+describe('login_id on /v1/auth', () => {
+  it('challenge: the answer packet identifies the login that asks Duo', async () => {
+    const t = setup(CHALLENGE);
+    const first = await t.send('alice', 'alice-pass', { loginId: 'first-packet' });
+    if (first.code !== 'challenge') throw new Error('expected a challenge');
+    await t.send('alice', '1', { loginId: 'answer-packet', state: first.state });
+    expect(t.calls.auth.map((a) => a.login_id)).toEqual(['answer-packet']);
+  });
+
+  it('auto and concat: the login its one Access-Request carries', async () => {
+    for (const opts of [CONCAT, AUTO]) {
+      const t = setup(opts);
+      await t.send('alice', 'alice-pass,push', { loginId: `only-packet-${opts.mode}` });
+      expect(t.calls.auth.map((a) => a.login_id)).toEqual([`only-packet-${opts.mode}`]);
+    }
   });
 });

@@ -67,9 +67,14 @@ describe('logging', () => {
         logger,
       },
     );
-    const first = await flow.handle({ username: 'alice', password: 'S3cret-Pa55word', nasIp: '192.0.2.1' });
+    const first = await flow.handle({
+      username: 'alice',
+      password: 'S3cret-Pa55word',
+      nasIp: '192.0.2.1',
+      loginId: 'l1',
+    });
     if (first.code !== 'challenge') throw new Error('expected a challenge');
-    await flow.handle({ username: 'alice', password: '918273', nasIp: '192.0.2.1', state: first.state });
+    await flow.handle({ username: 'alice', password: '918273', nasIp: '192.0.2.1', loginId: 'l2', state: first.state });
     logger.info(
       { password: 'S3cret-Pa55word', nested: { passcode: '918273', secret: 'radius-secret' } },
       'redaction check',

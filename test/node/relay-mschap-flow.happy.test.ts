@@ -207,7 +207,12 @@ describe('site policy in the flows', () => {
       return req.password === `${req.username}-pass` ? { kind: 'accept' } : { kind: 'reject', reason: 'wrong' };
     },
   };
-  const pap = (username: string): LoginRequest => ({ username, password: `${username}-pass`, nasIp: '192.0.2.1' });
+  const pap = (username: string): LoginRequest => ({
+    username,
+    password: `${username}-pass`,
+    nasIp: '192.0.2.1',
+    loginId: `login-${username}`,
+  });
 
   it("exempt users: the section's list and the site policy's both exempt (union), after the primary", async () => {
     const { flow, calls } = setup({ ...AUTO, exemptUsernames: ['svc-a'] }, users, [PUSH], { exempt: ['svc-b'] });
@@ -247,7 +252,7 @@ describe('decision hook', () => {
           }, 20),
         ),
     });
-    await flow.handle({ username: 'u', password: 'p', nasIp: '192.0.2.1' });
+    await flow.handle({ username: 'u', password: 'p', nasIp: '192.0.2.1', loginId: 'l1' });
     order.push('replied');
     expect(order).toEqual(['journalled', 'replied']);
   });

@@ -1,5 +1,5 @@
 import { importPrivateKeyPem, importPublicKey, type Key, sign, verify } from '../../src/wire/ed25519.ts';
-import { toBase64Url, utf8 } from '../../src/wire/encoding.ts';
+import { toBase64Url, toHex, utf8 } from '../../src/wire/encoding.ts';
 import { decisionMessage, HEADER, relayRequestMessage } from '../../src/wire/signatures.ts';
 import type { TestKeyPair } from './keys.ts';
 
@@ -27,6 +27,9 @@ export interface SignedRelayRequest {
 const keys = new Map<string, Promise<Key | null>>();
 
 export const randomNonce = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+
+/** A fresh `login_id` for `/v1/auth`: a login of its own, which joins no other. */
+export const newLoginId = (): string => toHex(crypto.getRandomValues(new Uint8Array(32)));
 
 /** Builds the relay-auth headers (wire/signatures.ts) for one request, as a relay would. */
 export async function signRelayRequest(input: RelayRequestInput): Promise<SignedRelayRequest> {

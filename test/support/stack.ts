@@ -65,11 +65,19 @@ export interface DuoAndEdge {
 }
 
 export async function startDuoAndEdge(
-  opts: { emulator?: EmulatorOptions; deadlines?: EdgeBindingOptions['deadlines'] } = {},
+  opts: {
+    emulator?: EmulatorOptions;
+    deadlines?: EdgeBindingOptions['deadlines'];
+    /** SITES_CONFIG as deployed, instead of the test sites (e.g. with a broken entry). */
+    sitesConfig?: string;
+  } = {},
 ): Promise<DuoAndEdge> {
   const emulator = await startEmulator(opts.emulator ?? {});
   const persistDir = await mkdtemp(join(tmpdir(), 'duo-edge-stack-'));
-  let bindings = edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' });
+  let bindings = {
+    ...edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' }),
+    ...(opts.sitesConfig === undefined ? {} : { SITES_CONFIG: opts.sitesConfig }),
+  };
   let edge: RunningEdge | undefined;
   try {
     edge = await startEdge({ bindings, persistDir });
@@ -136,6 +144,8 @@ export interface RelaySetup {
   rejectDelayMs?: number;
   /** Both caps on concurrent primary checks (overall and per client); default the relay's. */
   maxPrimaryChecks?: number;
+  /** The server section's mode; default `auto`. */
+  mode?: 'auto' | 'duo_only';
 }
 
 /**
@@ -184,7 +194,7 @@ type = "users_file"
 path = "users.txt"
 
 [[server]]
-mode = "auto"
+mode = "${s.mode ?? 'auto'}"
 listen = ["127.0.0.1:${s.radiusPort}"]
 ${s.rejectDelayMs === undefined ? '' : `reject_delay_ms = ${s.rejectDelayMs}`}
 
@@ -351,8 +361,18 @@ export type EdgeFault =
   | 'signed_unparseable';
 export type EdgeStage = 'preauth' | 'auth';
 
+/** A request as the proxy received it: what a capture on the relay's network would hold. */
+export interface CapturedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 export interface EdgeFaultProxy {
   url: string;
+  /** Every request that passed through, oldest first. */
+  captured: CapturedRequest[];
   set(stage: EdgeStage, fault: EdgeFault): Promise<void>;
   /** Back to a transparent proxy (listening again, held requests dropped). */
   clear(): Promise<void>;
@@ -371,6 +391,7 @@ const HOP_BY_HOP = new Set([
 
 export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProxy> {
   const faults = new Map<EdgeStage, EdgeFault>();
+  const captured: CapturedRequest[] = [];
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
   const server = createHttpServer((req, res) => {
@@ -421,6 +442,15 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const path = new URL(req.url!, 'http://x').pathname;
+    captured.push({
+      method: req.method!,
+      path,
+      headers: Object.fromEntries(Object.entries(req.headers).filter(([, v]) => typeof v === 'string')) as Record<
+        string,
+        string
+      >,
+      body: Buffer.concat(chunks),
+    });
     const stage: EdgeStage | undefined = path === '/v1/preauth' ? 'preauth' : path === '/v1/auth' ? 'auth' : undefined;
     const fault = stage && faults.get(stage);
     if (fault === 'hung') {
@@ -475,6 +505,7 @@ export async function startEdgeFaultProxy(target: string): Promise<EdgeFaultProx
 
   return {
     url: `http://127.0.0.1:${port}`,
+    captured,
     async set(stage, fault) {
       faults.set(stage, fault);
       if (fault === 'refused' && stage === 'preauth') await stopListening();

@@ -1,3 +1,5 @@
+import { REPLY } from '../../../src/failmode/messages.ts';
+import type { EdgeApi } from '../edge/client.ts';
 import type { FlowDeps } from './deps.ts';
 import { isFactorToken, parseFactorToken } from './factor-token.ts';
 import { type CommonFlowOptions, Login } from './login.ts';
@@ -14,9 +16,10 @@ export interface DuoOnlyFlowOptions extends CommonFlowOptions {
 
 /** radius_server_duo_only: no primary; the password is the factor (`push`, `phone`, a passcode). */
 export function createDuoOnlyFlow(opts: DuoOnlyFlowOptions, deps: FlowDeps): LoginFlow {
+  const flowDeps: FlowDeps = { ...deps, edge: refusingExemptions(deps.edge) };
   return {
     async handle(req) {
-      const login = new Login(req, deps, 'duo_only', opts);
+      const login = new Login(req, flowDeps, 'duo_only', opts);
       const bad = login.checkRequest();
       if (bad) return bad;
       if (!isFactorToken(req.password!)) return login.reject('request', 'relay', FLOW_REPLY.badPassword);
@@ -26,6 +29,26 @@ export function createDuoOnlyFlow(opts: DuoOnlyFlowOptions, deps: FlowDeps): Log
       if ('done' in pre) return pre.done;
       if ('enroll' in pre) return login.enrollReject(pre.enroll);
       return login.auth(parseFactorToken(req.password!, pre.auth.devices)!, opts.failOpenAcknowledged);
+    },
+  };
+}
+
+/**
+ * An exemption or an admin's primary-only override waives the second factor of a checked password,
+ * and duo_only checks none: such a preauth answer (from an edge that predates this rule) would let a
+ * bare username in, so it is turned into a deny before the flow sees it.
+ */
+const WAIVERS: ReadonlySet<string> = new Set(['exempt', 'override']);
+
+function refusingExemptions(edge: EdgeApi): EdgeApi {
+  return {
+    auth: (r) => edge.auth(r),
+    async preauth(r) {
+      const answer = await edge.preauth(r);
+      if (answer.kind === 'ok' && answer.value.result === 'allow' && WAIVERS.has(answer.value.source)) {
+        return { kind: 'ok', value: { result: 'deny', message: REPLY.failSecureDenied, source: 'policy' } };
+      }
+      return answer;
     },
   };
 }

@@ -206,6 +206,7 @@ export class Login {
       ...(this.clientIp ? { client_ip: this.clientIp } : {}),
       nas: this.#nas(),
       primary: this.#primaryOnWire(),
+      login_id: this.req.loginId,
     };
     return this.deps.edge.auth(req);
   }

@@ -22,6 +22,11 @@ export interface LoginRequest {
   nasIp: string;
   /** Name of the configured RADIUS client that sent it (admission to primary checks is per client). */
   client?: string;
+  /**
+   * This Access-Request's identity (server/login-id.ts): the same for a retransmit or the same
+   * packet sent to another relay, different for any other login. The edge joins pushes by it.
+   */
+  loginId: string;
   nasIdentifier?: string;
   callingStationId?: string;
   /** Value of the configured client_ip_attr, if valid. */

@@ -4,12 +4,16 @@ import type { JournalEntry } from './record.ts';
 
 /**
  * The journal holds the decisions the edge never saw: the relay's own failmode decisions, and
- * exemptions it applied from its cached site policy. Everything else is in the edge's log already
- * (or is not a decision: challenges, malformed requests, primary-auth rejects).
+ * exemptions it applied itself (section or cached site list, decided right after the primary).
+ * Everything else is in the edge's log already: an exemption the edge answered at preauth was
+ * audited there, and journalling it too would count that login twice. Challenges, malformed
+ * requests and primary-auth rejects are not decisions the log holds.
  */
 export function journalEntryOf(d: FlowDecision): JournalEntry | null {
   if (d.result === 'challenge') return null;
-  if (d.source !== 'failmode-relay' && d.source !== 'exempt') return null;
+  const source =
+    d.source === 'failmode-relay' || (d.source === 'exempt' && d.stage === 'primary') ? d.source : undefined;
+  if (!source) return null;
   const factor = factorSchema.safeParse(d.factor);
   return {
     id: d.id,
@@ -21,7 +25,7 @@ export function journalEntryOf(d: FlowDecision): JournalEntry | null {
     factor: factor.success ? factor.data : null,
     result: d.result,
     reason: d.edgeFailure ? `${d.reason} (${d.edgeFailure})` : d.reason,
-    source: d.source,
+    source,
     latency_ms: Math.max(0, Math.round(d.latencyMs)),
   };
 }

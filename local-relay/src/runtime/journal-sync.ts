@@ -46,11 +46,14 @@ export async function startJournalSync(opts: {
     const report = await journal.uploadPending(async (records) => {
       const r = await opts.edge.uploadAudit(records);
       if (r.kind !== 'ok') return false;
-      const { accepted, duplicates } = r.value;
-      if (accepted + duplicates !== records.length) {
+      const { accepted, duplicates, refused } = r.value;
+      if (accepted + duplicates + refused.length !== records.length) {
         log.error({ sent: records.length, accepted, duplicates }, 'journal: edge acknowledged a partial batch');
         return false;
       }
+      // Refused for good (a time this relay cannot have written, e.g. a clock far off): retrying
+      // would be refused again, so they leave the journal here, logged.
+      if (refused.length > 0) log.warn({ refused }, 'journal: the edge refused records');
       return true;
     });
     if (report.uploaded > 0) log.info(report, 'journal: uploaded to the edge');

@@ -4,6 +4,7 @@ import { type DecodedPacket, getAttribute } from '../radius/packet.ts';
 import { unhidePassword } from '../radius/password.ts';
 import { decodeText, decodeTextStrict } from '../radius/values.ts';
 import { vendorAttributes } from '../radius/vsa.ts';
+import { loginIdOf } from './login-id.ts';
 import type { RadiusRawRequest } from './types.ts';
 
 /** Maps an authenticated Access-Request onto the flow's LoginRequest (see RadiusRawRequest for `raw`). */
@@ -17,7 +18,14 @@ export function toLoginRequest(
   const nasIdentifier = getAttribute(packet, Attr.NasIdentifier);
   const callingStationId = getAttribute(packet, Attr.CallingStationId);
   const raw: RadiusRawRequest = { packet, secret: client.secret, clientName: client.name };
-  const req: LoginRequest = { username: userName ? decodeText(userName) : '', nasIp, client: client.name, raw };
+  const username = userName ? decodeText(userName) : '';
+  const loginId = loginIdOf({
+    nasIp,
+    nasIdentifier: nasIdentifier && decodeText(nasIdentifier),
+    authenticator: packet.authenticator,
+    userName: userName ?? new Uint8Array(0),
+  });
+  const req: LoginRequest = { username, nasIp, client: client.name, loginId, raw };
   Object.assign(req, password(packet, client.secret));
   if (req.passwordError === 'missing' && isMsChapV2(packet)) req.msChapV2 = true;
   if (state) req.state = state;
