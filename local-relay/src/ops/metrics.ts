@@ -25,6 +25,8 @@ export interface RelayMetricSources {
   /** Monotonic total of journal entries dropped (journal full). */
   journalDropped?: () => number;
   inFlight?: () => number;
+  /** The LDAP proxy's running totals by event (`connections`, `malformed_request`, ...). */
+  ldapCounters?: () => Readonly<Record<string, number>>;
 }
 
 export interface RelayMetrics {
@@ -65,7 +67,20 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     registers: [registry],
   });
 
-  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight } = sources;
+  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight, ldapCounters } = sources;
+
+  if (ldapCounters) {
+    const delta = deltaSinceLastCollect();
+    new Counter({
+      name: `${PREFIX}ldap_events_total`,
+      help: 'LDAP proxy events: connections, malformed requests/responses (connection closed), limits, timeouts.',
+      labelNames: ['event'] as const,
+      registers: [registry],
+      collect() {
+        for (const [event, total] of Object.entries(ldapCounters())) this.inc({ event }, delta(event, total));
+      },
+    });
+  }
 
   if (serverCounters) {
     const droppedDelta = deltaSinceLastCollect();
