@@ -66,7 +66,7 @@ export type BindResult =
   /** The upstream connection is in an unknown state: answer, then drop both connections. */
   | { kind: 'upstream_failed'; frame: Uint8Array };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export async function handleBind(
   frame: Uint8Array,
