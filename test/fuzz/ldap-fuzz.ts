@@ -36,9 +36,9 @@ const hexes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 
 /** Seeds: captured from ldapwhoami/ldapsearch (0x84 long lengths) and encoded the minimal way. */
 export const LDAP_SEEDS: ReadonlyArray<Uint8Array> = [
   // simple bind, minimal lengths: id 1, cn=a, password "pw"
-  hexes('300f 020101 600a 020103 0404 636e3d61 8002 7077'),
+  hexes('3012 020101 600d 020103 0404 636e3d61 8002 7077'),
   // liblber style: 0x84 lengths on the SEQUENCE and the op
-  hexes('3084 00000013 020102 6084 0000000a 020103 0404 636e3d61 8002 7077'),
+  hexes('3084 00000016 020102 6084 0000000d 020103 0404 636e3d61 8002 7077'),
   // SASL bind (EXTERNAL)
   hexes('3016 020103 6011 020103 0400 a30a 0408 45585445524e414c'),
   // search base "", scope base, filter (objectClass=*), attrs [], with a paged-results control
