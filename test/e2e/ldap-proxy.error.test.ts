@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CheckLine, runChecks } from '../../local-relay/src/cli/check.ts';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { FlowDecision } from '../../local-relay/src/flow/index.ts';
 import { REPLY } from '../../src/failmode/messages.ts';
@@ -22,6 +24,8 @@ const relays: RelayRuntime[] = [];
 const decisions: FlowDecision[] = [];
 const dn = (user: string) => `uid=${user},ou=people,dc=example,dc=org`;
 
+let lastFile = '';
+
 async function relayFor(failmode: 'safe' | 'secure', extra: string[] = [], primaryHosts?: string): Promise<number> {
   const ldapPort = await freeTcpPort();
   const sub = join(dir, `${failmode}-${ldapPort}`);
@@ -37,6 +41,7 @@ async function relayFor(failmode: 'safe' | 'secure', extra: string[] = [], prima
     section: extra,
   });
   relays.push(await startRelayInProcess(file, { waitForPolicyMs: 0, onDecision: (d) => void decisions.push(d) }));
+  lastFile = file;
   return ldapPort;
 }
 
@@ -105,5 +110,40 @@ describe('LDAP proxy with the edge unreachable', () => {
     expect(r.stdout).toBe('');
     const text = await relays.at(-1)!.metrics.registry.metrics();
     expect(text).toMatch(/duo_relay_ldap_events_total\{event="upstream_unreachable"\} [1-9]/);
+  });
+});
+
+describe('duo-relay check covers the LDAP listener', () => {
+  const ldapLines = async (file: string) => {
+    const lines: CheckLine[] = [];
+    await runChecks(file, (l) => lines.push(l), { timeoutMs: 1_000 });
+    return lines.filter((l) => l.name.startsWith('tcp ') || l.name.startsWith('ldap_server'));
+  };
+
+  it('a port served by the running relay is ok; a free one is bindable', async () => {
+    const port = await relayFor('secure');
+    expect(await ldapLines(lastFile)).toEqual([
+      { ok: true, name: `tcp 127.0.0.1:${port}`, detail: 'in use by an LDAP server that answers a bind (the running relay?)' },
+    ]);
+    const free = await freeTcpPort();
+    const moved = join(dir, 'moved.toml');
+    await writeFile(moved, (await readFile(lastFile, 'utf8')).replace(`127.0.0.1:${port}`, `127.0.0.1:${free}`));
+    expect(await ldapLines(moved)).toEqual([{ ok: true, name: `tcp 127.0.0.1:${free}`, detail: 'bindable' }]);
+  });
+
+  it('a port held by another program, and a certificate that does not load, fail', async () => {
+    const other = createServer((s) => s.destroy());
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const taken = (other.address() as { port: number }).port;
+    try {
+      const port = await relayFor('secure');
+      const bad = join(dir, 'bad.toml');
+      const section = `listen = ["127.0.0.1:${taken}"]\ntls_cert_file = "${bad}"\ntls_key_file = "${bad}"`;
+      await writeFile(bad, (await readFile(lastFile, 'utf8')).replace(`listen = ["127.0.0.1:${port}"]`, section));
+      const lines = await ldapLines(bad);
+      expect(lines.filter((l) => !l.ok).map((l) => l.name)).toEqual(['ldap_server[0] certificate', `tcp 127.0.0.1:${taken}`]);
+    } finally {
+      other.close();
+    }
   });
 });

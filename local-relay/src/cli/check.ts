@@ -11,6 +11,7 @@ import { CircuitBreaker } from '../edge/breaker.ts';
 import { createEdgeClient, describe } from '../edge/client.ts';
 import { loadEdgePublicKey, loadIdentity } from '../edge/identity.ts';
 import type { RelayIdentity } from '../edge/signing.ts';
+import { checkLdapListeners } from '../ldap/check.ts';
 import { createPrimary } from '../primary/index.ts';
 import { Code } from '../radius/index.ts';
 import { createRadiusClient } from './radius-client.ts';
@@ -61,7 +62,11 @@ export async function runChecks(
   }
   const { config } = loaded;
   const clients = config.server.reduce((n, s) => n + s.client.length, 0);
-  emit(true, 'config', `${loaded.file} valid (${config.server.length} server section(s), ${clients} client(s))`);
+  emit(
+    true,
+    'config',
+    `${loaded.file} valid (${config.server.length} server section(s), ${clients} client(s), ${config.ldap_server.length} ldap_server section(s))`,
+  );
   for (const w of loaded.warnings) emit(true, 'config', `warning: ${w}`);
 
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
@@ -79,6 +84,7 @@ export async function runChecks(
     });
   }
   for (const line of await checkListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
+  for (const line of await checkLdapListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
   const primary = await checkPrimary(config, timeoutMs);
   if (primary) emit(primary.ok, primary.name, primary.detail);
   return allOk;
