@@ -28,7 +28,9 @@ const message = fc.record({
   controls: fc.option(fc.array(node, { maxLength: 2 }), { nil: undefined }),
 });
 
-const toMessage = (m: fc.GeneratedValueType<typeof message>) =>
+type Message = typeof message extends fc.Arbitrary<infer T> ? T : never;
+
+const toMessage = (m: Message) =>
   tlv(
     0x30,
     tlv(0x02, uintBytes(m.id)),
