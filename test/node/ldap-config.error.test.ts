@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,5 +78,21 @@ describe('[[ldap_server]] config', () => {
     const found = await problems(text.startsWith('\n[[ldap_server]]') ? BASE + text : text);
     expect(found.map((p) => p.path.replaceAll('[', '.').replaceAll(']', ''))).toContain(path);
     expect(found.find((p) => p.path.replaceAll('[', '.').replaceAll(']', '') === path)?.message).toMatch(message);
+  });
+});
+
+describe('docs/ldap-proxy.md', () => {
+  it('its [primary] and [[ldap_server]] examples load as written', async () => {
+    const doc = await readFile(join(import.meta.dirname, '../../docs/ldap-proxy.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ {3}/gm, ''));
+    expect(blocks).toHaveLength(2);
+    const base = BASE.slice(0, BASE.indexOf('[primary]'));
+    const dir = await mkdtemp(join(tmpdir(), 'ldap-doc-'));
+    const text = `${base}${blocks.join('\n')}`.replaceAll('/etc/duo-relay/', `${dir}/`);
+    await writeFile(join(dir, 'ldap-password'), 'svc-password\n');
+    const file = join(dir, 'relay.toml');
+    await writeFile(file, text);
+    const { config } = await loadConfig(file, {});
+    expect(config.ldap_server[0]).toMatchObject({ exempt_ou: ['ou=services,dc=example,dc=org'] });
   });
 });
