@@ -123,7 +123,11 @@ describe('duo-relay check covers the LDAP listener', () => {
   it('a port served by the running relay is ok; a free one is bindable', async () => {
     const port = await relayFor('secure');
     expect(await ldapLines(lastFile)).toEqual([
-      { ok: true, name: `tcp 127.0.0.1:${port}`, detail: 'in use by an LDAP server that answers a bind (the running relay?)' },
+      {
+        ok: true,
+        name: `tcp 127.0.0.1:${port}`,
+        detail: 'in use by an LDAP server that answers a bind (the running relay?)',
+      },
     ]);
     const free = await freeTcpPort();
     const moved = join(dir, 'moved.toml');
@@ -141,7 +145,10 @@ describe('duo-relay check covers the LDAP listener', () => {
       const section = `listen = ["127.0.0.1:${taken}"]\ntls_cert_file = "${bad}"\ntls_key_file = "${bad}"`;
       await writeFile(bad, (await readFile(lastFile, 'utf8')).replace(`listen = ["127.0.0.1:${port}"]`, section));
       const lines = await ldapLines(bad);
-      expect(lines.filter((l) => !l.ok).map((l) => l.name)).toEqual(['ldap_server[0] certificate', `tcp 127.0.0.1:${taken}`]);
+      expect(lines.filter((l) => !l.ok).map((l) => l.name)).toEqual([
+        'ldap_server[0] certificate',
+        `tcp 127.0.0.1:${taken}`,
+      ]);
     } finally {
       other.close();
     }

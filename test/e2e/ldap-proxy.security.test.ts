@@ -100,7 +100,10 @@ describe('LDAP listener: malformed input closes that connection only', () => {
     ['a negative message ID', Uint8Array.of(0x30, 0x05, 0x02, 0x01, 0xff, 0x42, 0x00)],
     ['an element overrunning its parent', Uint8Array.of(0x30, 0x05, 0x02, 0x05, 0x01, 0x42, 0x00)],
     ['a filter nested 40 deep', nested(40)],
-    ['a BindRequest without credentials', tlv(0x30, tlv(0x02, Uint8Array.of(1)), tlv(0x60, tlv(0x02, Uint8Array.of(3))))],
+    [
+      'a BindRequest without credentials',
+      tlv(0x30, tlv(0x02, Uint8Array.of(1)), tlv(0x60, tlv(0x02, Uint8Array.of(3)))),
+    ],
   ];
 
   it.each(cases)('%s', async (_name, bytes) => {
@@ -132,7 +135,12 @@ describe('LDAP listener: connection limits and idle timeout', () => {
     } finally {
       for (const s of held) s.destroy();
     }
-    await waitFor(async () => (await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, slapd.serviceDn, slapd.servicePassword)).code === 0, 5_000, 'a free slot');
+    await waitFor(
+      async () =>
+        (await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, slapd.serviceDn, slapd.servicePassword)).code === 0,
+      5_000,
+      'a free slot',
+    );
   });
 
   it('drops an idle connection after idle_timeout_ms', async () => {

@@ -1,7 +1,7 @@
 import { MessageFramer } from '../../local-relay/src/ldap/framing.ts';
 import { decodeBindRequest, decodeEnvelope } from '../../local-relay/src/ldap/message.ts';
-import { Prng } from './prng.ts';
 import { refDecodeMessage, refFrames } from './ldap-reference.ts';
+import { Prng } from './prng.ts';
 
 /**
  * LDAP BER decoder fuzz: mutants of real client messages (as OpenLDAP's liblber and ldapts encode

@@ -70,7 +70,9 @@ function printDecoder(r: DecoderFuzzReport): void {
 
 function printLdap(r: LdapFuzzReport): void {
   console.log(`LDAP BER decoder fuzz (seed ${r.seed})`);
-  console.log(`  mutants            ${r.mutants} in ${r.seconds.toFixed(1)} s (${Math.round(r.mutants / r.seconds)}/s)`);
+  console.log(
+    `  mutants            ${r.mutants} in ${r.seconds.toFixed(1)} s (${Math.round(r.mutants / r.seconds)}/s)`,
+  );
   console.log(`  messages           framed ${r.framed}, decoded ${r.decoded}, binds ${r.binds}`);
   console.log(`  errors             ${fmt(r.errors)}`);
   printViolations(r.violationCount, r.violations);

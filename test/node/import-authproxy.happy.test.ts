@@ -127,7 +127,10 @@ describe('import-authproxy on samples from Duo documentation', () => {
     const result = await convert('ldap-server');
     const config = await load('ldap-server', result);
     expect(config.server).toEqual([]);
-    expect(config.primary).toMatchObject({ type: 'ldap', ldap: { hosts: ['dc1.corp.example.com', 'dc2.corp.example.com'] } });
+    expect(config.primary).toMatchObject({
+      type: 'ldap',
+      ldap: { hosts: ['dc1.corp.example.com', 'dc2.corp.example.com'] },
+    });
     expect(config.ldap_server).toEqual([
       expect.objectContaining({
         listen: ['0.0.0.0:389'],

@@ -39,9 +39,13 @@ describe('LDAP codec: golden vectors', () => {
   });
 
   it('keeps the raw controls element of a request', () => {
-    const msg = hex('3047 020104 6320 0400 0a0100 0a0100 020100 020100 010100 870b 6f626a656374436c617373 3000 a020 301e 0416 312e322e3834302e3131333535362e312e342e333139 0404 3002 0200');
+    const msg = hex(
+      '3047 020104 6320 0400 0a0100 0a0100 020100 020100 010100 870b 6f626a656374436c617373 3000 a020 301e 0416 312e322e3834302e3131333535362e312e342e333139 0404 3002 0200',
+    );
     const env = decodeEnvelope(msg, 8);
-    expect(env.ok && env.value.controls && toHex(msg.subarray(env.value.controls.start, env.value.controls.end))).toMatch(/^a020/);
+    expect(
+      env.ok && env.value.controls && toHex(msg.subarray(env.value.controls.start, env.value.controls.end)),
+    ).toMatch(/^a020/);
   });
 
   it('encodes BindResponses, a simple bind, the StartTLS answer and the Notice of Disconnection', () => {

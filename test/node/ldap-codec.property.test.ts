@@ -71,21 +71,27 @@ describe('LDAP codec properties', () => {
 
   it('a stream of messages frames the same however it is cut into chunks', () => {
     fc.assert(
-      fc.property(fc.array(message, { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 6 }), (ms, cuts) => {
-        const msgs = ms.map(toMessage);
-        const stream = Buffer.concat(msgs);
-        const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const framer = new MessageFramer(1 << 20);
-        const out: Uint8Array[] = [];
-        let from = 0;
-        for (const end of [...at, stream.length]) {
-          const r = framer.push(stream.subarray(from, end));
-          from = end;
-          expect(r.ok).toBe(true);
-          if (r.ok) out.push(...r.value);
-        }
-        expect(out.map((b) => Buffer.from(b).toString('hex'))).toEqual(msgs.map((b) => Buffer.from(b).toString('hex')));
-      }),
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (ms, cuts) => {
+          const msgs = ms.map(toMessage);
+          const stream = Buffer.concat(msgs);
+          const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const framer = new MessageFramer(1 << 20);
+          const out: Uint8Array[] = [];
+          let from = 0;
+          for (const end of [...at, stream.length]) {
+            const r = framer.push(stream.subarray(from, end));
+            from = end;
+            expect(r.ok).toBe(true);
+            if (r.ok) out.push(...r.value);
+          }
+          expect(out.map((b) => Buffer.from(b).toString('hex'))).toEqual(
+            msgs.map((b) => Buffer.from(b).toString('hex')),
+          );
+        },
+      ),
     );
   });
 
@@ -97,7 +103,9 @@ describe('LDAP codec properties', () => {
         fc.uint8Array({ maxLength: 300 }),
         (id, name, password) => {
           const t = tlv(0x02, uintBytes(id));
-          expect(readSmallUint(t, { tag: 2, start: 0, contentStart: t.length - uintBytes(id).length, end: t.length })).toEqual({
+          expect(
+            readSmallUint(t, { tag: 2, start: 0, contentStart: t.length - uintBytes(id).length, end: t.length }),
+          ).toEqual({
             ok: true,
             value: id,
           });
@@ -106,7 +114,9 @@ describe('LDAP codec properties', () => {
           expect(env.ok && env.value.messageId).toBe(id);
           const bind = env.ok ? decodeBindRequest(msg, env.value) : undefined;
           expect(bind?.ok && Buffer.from(bind.value.name).equals(name)).toBe(true);
-          expect(bind?.ok && bind.value.auth.kind === 'simple' && Buffer.from(bind.value.auth.password).equals(password)).toBe(true);
+          expect(
+            bind?.ok && bind.value.auth.kind === 'simple' && Buffer.from(bind.value.auth.password).equals(password),
+          ).toBe(true);
         },
       ),
     );

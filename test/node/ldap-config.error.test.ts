@@ -67,12 +67,32 @@ describe('[[ldap_server]] config', () => {
 
   it.each([
     ['no listener at all', `${BASE}\n[[ldap_server]]\n`, 'ldap_server.0.listen', /listen/],
-    ['ldaps without a certificate', `${BASE + SECTION}ldaps_listen = ["0.0.0.0:636"]\n`, 'ldap_server.0.ldaps_listen', /tls_cert_file/],
-    ['a certificate without its key', `${BASE + SECTION}tls_cert_file = "c.pem"\n`, 'ldap_server.0.tls_key_file', /go together/],
-    ['an exempt_ou that is not a DN', SECTION.replace('OU=Service Accounts,DC=corp,DC=example,DC=com', 'Service Accounts'), 'ldap_server.0.exempt_ou.0', /DN/],
+    [
+      'ldaps without a certificate',
+      `${BASE + SECTION}ldaps_listen = ["0.0.0.0:636"]\n`,
+      'ldap_server.0.ldaps_listen',
+      /tls_cert_file/,
+    ],
+    [
+      'a certificate without its key',
+      `${BASE + SECTION}tls_cert_file = "c.pem"\n`,
+      'ldap_server.0.tls_key_file',
+      /go together/,
+    ],
+    [
+      'an exempt_ou that is not a DN',
+      SECTION.replace('OU=Service Accounts,DC=corp,DC=example,DC=com', 'Service Accounts'),
+      'ldap_server.0.exempt_ou.0',
+      /DN/,
+    ],
     ['passcode in factors', `${BASE + SECTION}factors = ["auto", "passcode"]\n`, 'ldap_server.0.factors.1', /./],
     ['a misspelt key', `${BASE + SECTION}exempt_primary_binds = true\n`, 'ldap_server.0', /exempt_primary_binds/],
-    ['a primary that is not a directory', BASE.replace(/\[primary\][^]*$/, '[primary]\ntype = "users_file"\npath = "u.txt"\n') + SECTION, 'ldap_server', /type = "ldap"/],
+    [
+      'a primary that is not a directory',
+      BASE.replace(/\[primary\][\s\S]*$/, '[primary]\ntype = "users_file"\npath = "u.txt"\n') + SECTION,
+      'ldap_server',
+      /type = "ldap"/,
+    ],
     ['no server of either kind', BASE, 'server', /\[\[ldap_server\]\]/],
   ])('%s', async (_name, text, path, message) => {
     const found = await problems(text.startsWith('\n[[ldap_server]]') ? BASE + text : text);

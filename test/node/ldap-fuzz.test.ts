@@ -12,7 +12,14 @@ describe('LDAP BER decoder fuzz', () => {
     // Not vacuous: many messages decode, binds among them, and every bound is hit.
     expect(r.decoded).toBeGreaterThan(1_000);
     expect(r.binds).toBeGreaterThan(100);
-    for (const kind of ['indefinite_length', 'length_too_long', 'too_deep', 'truncated', 'bad_integer', 'high_tag_number']) {
+    for (const kind of [
+      'indefinite_length',
+      'length_too_long',
+      'too_deep',
+      'truncated',
+      'bad_integer',
+      'high_tag_number',
+    ]) {
       expect(r.errors[kind], kind).toBeGreaterThan(0);
     }
   }, 60_000);

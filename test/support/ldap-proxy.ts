@@ -46,7 +46,8 @@ listen = ["127.0.0.1:${s.ldapPort}"]
 ${ldaps}${tls}${(s.section ?? []).join('\n')}
 ${(s.extraSections ?? []).join('\n\n')}
 `;
-  const toml = (await readFile(file, 'utf8')).replace(/\[primary\]\ntype = "users_file"\npath = "users.txt"\n/, primary) + section;
+  const toml =
+    (await readFile(file, 'utf8')).replace(/\[primary\]\ntype = "users_file"\npath = "users.txt"\n/, primary) + section;
   await writeFile(file, toml);
   return file;
 }
@@ -65,7 +66,17 @@ export function ldapwhoami(t: LdapTool, dn: string, password: string): Promise<P
 
 /** `ldapsearch -x -LLL` with the given bind and arguments (base, filter, attributes...). */
 export function ldapsearch(t: LdapTool, bind: { dn: string; password: string }, args: string[]): Promise<ProcessRun> {
-  return runLdapTool('ldapsearch', t, ['-x', '-LLL', '-o', 'ldif-wrap=no', '-D', bind.dn, '-w', bind.password, ...args]);
+  return runLdapTool('ldapsearch', t, [
+    '-x',
+    '-LLL',
+    '-o',
+    'ldif-wrap=no',
+    '-D',
+    bind.dn,
+    '-w',
+    bind.password,
+    ...args,
+  ]);
 }
 
 function runLdapTool(cmd: string, t: LdapTool, args: string[]): Promise<ProcessRun> {

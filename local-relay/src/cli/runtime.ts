@@ -10,8 +10,8 @@ import { createEdgeClient, type EdgeClient, type EdgeClientOptions } from '../ed
 import { startHealthProbe } from '../edge/health-probe.ts';
 import { loadEdgePublicKey, loadIdentity } from '../edge/identity.ts';
 import { createSitePolicyStore, type SitePolicyStore } from '../edge/site-policy.ts';
-import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
+import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import type { ManagementServer } from '../ops/management-server.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';

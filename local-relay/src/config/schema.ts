@@ -267,7 +267,11 @@ export function relayConfigSchema(ctx: SecretContext) {
     .strict()
     .superRefine((c, issue) => {
       if (c.server.length + c.ldap_server.length === 0) {
-        issue.addIssue({ code: 'custom', path: ['server'], message: 'configure at least one [[server]] or [[ldap_server]]' });
+        issue.addIssue({
+          code: 'custom',
+          path: ['server'],
+          message: 'configure at least one [[server]] or [[ldap_server]]',
+        });
       }
       if (c.ldap_server.length > 0 && c.primary?.type !== 'ldap') {
         issue.addIssue({

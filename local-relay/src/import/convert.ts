@@ -126,7 +126,11 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
       continue;
     }
     if (s.ldap && bound?.kind !== 'ldap') {
-      s.reader.note('unsupported', 'client', 'ldap_server_auto proxies to an ad_client directory: section not carried over');
+      s.reader.note(
+        'unsupported',
+        'client',
+        'ldap_server_auto proxies to an ad_client directory: section not carried over',
+      );
       continue;
     }
     if (bound?.kind === 'duo_only') {

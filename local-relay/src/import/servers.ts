@@ -7,7 +7,6 @@ import type { SectionReader } from './section-reader.ts';
 
 export type ServerMode = 'auto' | 'challenge' | 'concat' | 'duo_only';
 
-
 export interface ConvertedServer {
   name: string;
   mode: ServerMode;

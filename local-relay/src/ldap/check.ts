@@ -36,7 +36,11 @@ export async function checkLdapListeners(config: RelayConfig, timeoutMs: number)
       else if (!tls && (await answersLdap(at.host, at.port, timeoutMs))) {
         out.push({ ok: true, name, detail: 'in use by an LDAP server that answers a bind (the running relay?)' });
       } else {
-        out.push({ ok: false, name, detail: 'address in use (EADDRINUSE): stop that program or change the listen address' });
+        out.push({
+          ok: false,
+          name,
+          detail: 'address in use (EADDRINUSE): stop that program or change the listen address',
+        });
       }
     }
   }

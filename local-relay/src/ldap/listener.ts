@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createSecureContext, type SecureContext, TLSSocket } from 'node:tls';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { parseListen } from '../config/addresses.ts';
 import type { LdapServerConfig } from '../config/schema.ts';

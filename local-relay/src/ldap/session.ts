@@ -177,7 +177,10 @@ export class ProxySession {
       return;
     }
     // The client must wait for this answer before starting the handshake: nothing may be pending.
-    if (this.#queue.length > 0 || this.#clientFramer.buffered > 0) return this.#malformed('request', 'data after StartTLS');
+    if (this.#queue.length > 0 || this.#clientFramer.buffered > 0) {
+      this.#malformed('request', 'data after StartTLS');
+      return;
+    }
     this.#o.count('starttls');
     raw.off('data', this.#onClientData);
     raw.off('error', this.#onClientGone);
@@ -204,12 +207,18 @@ export class ProxySession {
 
   #onUpstreamData(chunk: Buffer): void {
     const frames = this.#upstreamFramer.push(chunk);
-    if (!frames.ok) return this.#malformed('response', frames.error);
+    if (!frames.ok) {
+      this.#malformed('response', frames.error);
+      return;
+    }
     this.#client.cork();
     try {
       for (const frame of frames.value) {
         const env = decodeEnvelope(frame);
-        if (!env.ok) return this.#malformed('response', env.error);
+        if (!env.ok) {
+          this.#malformed('response', env.error);
+          return;
+        }
         const waiter = this.#waiters.get(env.value.messageId);
         if (waiter && env.value.opTag === OP.bindResponse) {
           this.#waiters.delete(env.value.messageId);

@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import type { LdapEndpoint } from '../primary/ldap-config.ts';
 import { type ConnectionSettings, tlsOptions } from '../primary/ldap-connection.ts';
 import { MessageFramer } from './framing.ts';
