@@ -1,6 +1,7 @@
 import { MessageFramer } from '../../local-relay/src/ldap/framing.ts';
 import { decodeBindRequest, decodeEnvelope } from '../../local-relay/src/ldap/message.ts';
 import { refDecodeMessage, refFrames } from './ldap-reference.ts';
+import { type Fail, type FuzzBound, fuzzLoop, type Violation } from './loop.ts';
 import { Prng } from './prng.ts';
 
 /**
@@ -28,7 +29,7 @@ export interface LdapFuzzReport {
   binds: number;
   errors: Record<string, number>;
   violationCount: number;
-  violations: Array<{ kind: string; index: number; ops: string[]; detail: string; hex: string }>;
+  violations: Violation[];
 }
 
 const hexes = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -77,22 +78,23 @@ const MUTATORS: Record<string, Mutator> = {
   truncate: (b, rng) => b.slice(0, rng.int(b.length + 1)),
   insert: (b, rng) => {
     const at = rng.int(b.length + 1);
-    return concat(b.subarray(0, at), rng.bytes(rng.range(1, 8)), b.subarray(at));
+    return Buffer.concat([b.subarray(0, at), rng.bytes(rng.range(1, 8)), b.subarray(at)]);
   },
   delete: (b, rng) => {
     const at = rng.int(b.length + 1);
-    return concat(b.subarray(0, at), b.subarray(Math.min(b.length, at + rng.range(1, 4))));
+    return Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + rng.range(1, 4)))]);
   },
   splice: (b, rng) => {
     const other = rng.pick(LDAP_SEEDS);
-    return concat(b.subarray(0, rng.int(b.length + 1)), other.subarray(rng.int(other.length + 1)));
+    return Buffer.concat([b.subarray(0, rng.int(b.length + 1)), other.subarray(rng.int(other.length + 1))]);
   },
   nest: (b, rng) => {
     // Wrap the operation in extra constructed layers, fixing the outer lengths: depth bound checks.
     let inner = b.subarray(Math.min(b.length, 5));
-    for (let i = rng.range(1, 12); i > 0; i--) inner = concat(Uint8Array.of(0xa0, 0x84), u32(inner.length), inner);
-    const body = concat(Uint8Array.of(0x02, 0x01, 0x09), inner);
-    return concat(Uint8Array.of(0x30, 0x84), u32(body.length), body);
+    for (let i = rng.range(1, 12); i > 0; i--)
+      inner = Buffer.concat([Uint8Array.of(0xa0, 0x84), u32(inner.length), inner]);
+    const body = Buffer.concat([Uint8Array.of(0x02, 0x01, 0x09), inner]);
+    return Buffer.concat([Uint8Array.of(0x30, 0x84), u32(body.length), body]);
   },
   long_length: (b, rng) => {
     // Re-encode the outer length with 1..5 octets (5 is one too many).
@@ -100,24 +102,14 @@ const MUTATORS: Record<string, Mutator> = {
     const n = rng.range(1, 5);
     const len = new Uint8Array(n);
     len[n - 1] = b[1]!;
-    return concat(Uint8Array.of(b[0]!, 0x80 | n), len, b.subarray(2));
+    return Buffer.concat([Uint8Array.of(b[0]!, 0x80 | n), len, b.subarray(2)]);
   },
-  concat_two: (b, rng) => concat(b, rng.pick(LDAP_SEEDS)),
+  concat_two: (b, rng) => Buffer.concat([b, rng.pick(LDAP_SEEDS)]),
 };
 export const LDAP_MUTATOR_NAMES = Object.keys(MUTATORS);
 
 function u32(n: number): Uint8Array {
   return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export function generateLdapMutant(seed: number, index: number): { bytes: Uint8Array; ops: string[] } {
@@ -132,12 +124,7 @@ export function generateLdapMutant(seed: number, index: number): { bytes: Uint8A
   return { bytes, ops };
 }
 
-export function runLdapFuzz(opts: {
-  seed: number;
-  iterations?: number;
-  seconds?: number;
-  codec?: LdapCodec;
-}): LdapFuzzReport {
+export function runLdapFuzz(opts: FuzzBound & { codec?: LdapCodec }): LdapFuzzReport {
   const codec = opts.codec ?? { decodeEnvelope, decodeBindRequest };
   const report: LdapFuzzReport = {
     seed: opts.seed,
@@ -150,36 +137,16 @@ export function runLdapFuzz(opts: {
     violationCount: 0,
     violations: [],
   };
-  const started = performance.now();
-  const deadline = opts.seconds === undefined ? Number.POSITIVE_INFINITY : started + opts.seconds * 1000;
-  const limit = opts.iterations ?? Number.POSITIVE_INFINITY;
-  for (let index = 0; index < limit; index++) {
-    if ((index & 0xff) === 0 && performance.now() > deadline) break;
-    const m = generateLdapMutant(opts.seed, index);
-    report.mutants++;
-    const fail = (kind: string, detail: string) => {
-      report.violationCount++;
-      if (report.violations.length < 20) {
-        report.violations.push({ kind, index, ops: m.ops, detail, hex: Buffer.from(m.bytes).toString('hex') });
-      }
-    };
-    try {
-      checkOne(m.bytes, new Prng(opts.seed, index, 7), codec, report, fail);
-    } catch (error) {
-      fail('throw', String((error as Error)?.stack ?? error));
-    }
-  }
-  report.seconds = (performance.now() - started) / 1000;
+  fuzzLoop(
+    opts,
+    report,
+    (index) => generateLdapMutant(opts.seed, index),
+    (m, index, fail) => checkOne(m.bytes, new Prng(opts.seed, index, 7), codec, report, fail),
+  );
   return report;
 }
 
-function checkOne(
-  bytes: Uint8Array,
-  rng: Prng,
-  codec: LdapCodec,
-  report: LdapFuzzReport,
-  fail: (kind: string, detail: string) => void,
-): void {
+function checkOne(bytes: Uint8Array, rng: Prng, codec: LdapCodec, report: LdapFuzzReport, fail: Fail): void {
   const ref = refFrames(bytes, LDAP_FUZZ_MAX_BYTES);
   // The same bytes whole and in random chunks must frame the same way, and as the oracle does.
   const whole = frame(bytes, [bytes.length]);
