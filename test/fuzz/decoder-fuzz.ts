@@ -92,7 +92,7 @@ function checkOne(
   codec: DecoderCodec,
   target: FuzzTarget,
   report: DecoderFuzzReport,
-  fail: (kind: string, detail: string) => void,
+  fail: Fail,
 ): void {
   // The socket hands out views into a pooled buffer: half the mutants sit at an odd offset with
   // live bytes around them, which the decoder must neither read nor alias.

@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringify } from 'smol-toml';
 import { type ProcessRun, runProcess } from './process.ts';
-import type { Slapd } from './slapd.ts';
+import { type Slapd, slapdPrimaryConfig } from './slapd.ts';
 import { type RelaySetup, writeRelayConfig } from './stack.ts';
 
 /**
@@ -24,18 +25,8 @@ export interface LdapProxySetup extends RelaySetup {
 
 export async function writeLdapProxyConfig(dir: string, s: LdapProxySetup): Promise<string> {
   const file = await writeRelayConfig(dir, s);
-  const primary = `[primary]
-type = "ldap"
-hosts = ["${s.slapd.ldapsUrl}"]
-transport = "ldaps"
-ca_file = "${s.slapd.caFile}"
-service_account_dn = "${s.slapd.serviceDn}"
-service_account_password = "${s.slapd.servicePassword}"
-search_dn = "${s.slapd.baseDn}"
-username_attribute = "uid"
-connect_timeout_ms = 2000
-timeout_ms = 5000
-`;
+  // The [primary] the LDAP primary tests use, with room for a loaded machine on the relay's own binds.
+  const primary = stringify({ primary: { type: 'ldap', ...slapdPrimaryConfig(s.slapd), timeout_ms: 5000 } });
   const tls = s.certDir
     ? `tls_cert_file = "${join(s.certDir, 'server.pem')}"\ntls_key_file = "${join(s.certDir, 'server.key')}"\n`
     : '';
@@ -47,7 +38,8 @@ ${ldaps}${tls}${(s.section ?? []).join('\n')}
 ${(s.extraSections ?? []).join('\n\n')}
 `;
   const toml =
-    (await readFile(file, 'utf8')).replace(/\[primary\]\ntype = "users_file"\npath = "users.txt"\n/, primary) + section;
+    (await readFile(file, 'utf8')).replace(/\[primary\]\ntype = "users_file"\npath = "users.txt"\n/, `${primary}\n`) +
+    section;
   await writeFile(file, toml);
   return file;
 }
