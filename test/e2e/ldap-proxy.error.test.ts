@@ -90,6 +90,13 @@ describe('LDAP proxy with the edge unreachable', () => {
       source: 'failmode-relay',
       reason: REPLY.failSecureDenied,
     });
+    const client = new Client({ url: `ldap://127.0.0.1:${port}`, timeout: 10_000 });
+    try {
+      await expect(client.bind(dn('alice'), 'alice-pass')).rejects.toMatchObject({ code: 49 });
+      expect((await client.exop('1.3.6.1.4.1.4203.1.11.3')).value ?? '').toBe('');
+    } finally {
+      await client.unbind().catch(() => {});
+    }
   });
 
   it('allow_unlimited_binds off: a second bind after a verified one ends the connection', async () => {
