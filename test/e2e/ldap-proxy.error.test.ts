@@ -26,7 +26,11 @@ const dn = (user: string) => `uid=${user},ou=people,dc=example,dc=org`;
 
 let lastFile = '';
 
-async function relayFor(failmode: 'safe' | 'secure', extra: string[] = [], primaryHosts?: string): Promise<number> {
+async function relayFor(
+  failmode: 'safe' | 'secure',
+  extra: string[] = [],
+  primary: Record<string, unknown> = {},
+): Promise<number> {
   const ldapPort = await freeTcpPort();
   const sub = join(dir, `${failmode}-${ldapPort}`);
   const file = await writeLdapProxyConfig(sub, {
@@ -36,7 +40,8 @@ async function relayFor(failmode: 'safe' | 'secure', extra: string[] = [], prima
     radiusPort: await freeUdpPort(),
     preauthTimeoutMs: 1_000,
     authTimeoutMs: 2_000,
-    slapd: primaryHosts ? { ...slapd, ldapsUrl: primaryHosts } : slapd,
+    slapd,
+    primary,
     ldapPort,
     section: extra,
   });
@@ -111,12 +116,36 @@ describe('LDAP proxy with the edge unreachable', () => {
   });
 
   it('directory unreachable: the application is disconnected and the event counted', async () => {
-    const port = await relayFor('safe', [], `ldaps://127.0.0.1:${await freeTcpPort()}`);
+    const port = await relayFor('safe', [], { hosts: [`ldaps://127.0.0.1:${await freeTcpPort()}`] });
     const r = await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, dn('alice'), 'alice-pass');
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     const text = await relays.at(-1)!.metrics.registry.metrics();
     expect(text).toMatch(/duo_relay_ldap_events_total\{event="upstream_unreachable"\} [1-9]/);
+  });
+});
+
+describe('LDAP proxy: the Duo username of a bind', () => {
+  it('a DN whose first RDN is not username_attribute: the attribute read with the service account', async () => {
+    const port = await relayFor('safe', [], { username_attribute: 'cn' });
+    const r = await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, dn('josé'), 'jose-pass');
+    expect(r.code).toBe(0);
+    // uid=josé has cn: Jose; the RDN value would have been josé.
+    expect(decisions.findLast((d) => d.nasIp === '127.0.0.1' && d.user === 'Jose')).toMatchObject({ result: 'allow' });
+  });
+
+  it('no username can be read: invalidCredentials after the directory accepted, and the bind undone', async () => {
+    const port = await relayFor('safe', [], { username_attribute: 'description' });
+    const client = new Client({ url: `ldap://127.0.0.1:${port}`, timeout: 10_000 });
+    try {
+      await expect(client.bind(dn('alice'), 'alice-pass')).rejects.toMatchObject({
+        code: 49,
+        message: expect.stringContaining('no Duo username'),
+      });
+      expect((await client.exop('1.3.6.1.4.1.4203.1.11.3')).value ?? '').toBe('');
+    } finally {
+      await client.unbind().catch(() => {});
+    }
   });
 });
 

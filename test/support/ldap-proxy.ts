@@ -17,6 +17,8 @@ export interface LdapProxySetup extends RelaySetup {
   ldapsPort?: number;
   /** Directory holding server.pem / server.key (slapd's makeCertificates) for StartTLS and LDAPS. */
   certDir?: string;
+  /** Overrides of the [primary] keys (slapdPrimaryConfig's). */
+  primary?: Record<string, unknown>;
   /** Extra `key = value` lines for the [[ldap_server]] section. */
   section?: string[];
   /** Further sections appended verbatim (e.g. a second `[[ldap_server]]`). */
@@ -26,7 +28,9 @@ export interface LdapProxySetup extends RelaySetup {
 export async function writeLdapProxyConfig(dir: string, s: LdapProxySetup): Promise<string> {
   const file = await writeRelayConfig(dir, s);
   // The [primary] the LDAP primary tests use, with room for a loaded machine on the relay's own binds.
-  const primary = stringify({ primary: { type: 'ldap', ...slapdPrimaryConfig(s.slapd), timeout_ms: 5000 } });
+  const primary = stringify({
+    primary: { type: 'ldap', ...slapdPrimaryConfig(s.slapd), timeout_ms: 5000, ...s.primary },
+  });
   const tls = s.certDir
     ? `tls_cert_file = "${join(s.certDir, 'server.pem')}"\ntls_key_file = "${join(s.certDir, 'server.key')}"\n`
     : '';
