@@ -5,6 +5,7 @@ import { Client, InvalidCredentialsError } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { FlowDecision } from '../../local-relay/src/flow/index.ts';
+import { REPLY } from '../../src/failmode/messages.ts';
 import { type LdapTool, ldapsearch, ldapwhoami, writeLdapProxyConfig } from '../support/ldap-proxy.ts';
 import { makeCertificates, type Slapd, startSlapd } from '../support/slapd.ts';
 import { type DuoAndEdge, freeTcpPort, freeUdpPort, startDuoAndEdge, startRelayInProcess } from '../support/stack.ts';
@@ -21,10 +22,11 @@ const WHOAMI = '1.3.6.1.4.1.4203.1.11.3';
 let slapd: Slapd;
 let stack: DuoAndEdge;
 let relay: RelayRuntime;
+let relayB: RelayRuntime;
 let dir: string;
 let certDir: string;
 const decisions: FlowDecision[] = [];
-const ports = { plain: 0, ldaps: 0, firstExempt: 0 };
+const ports = { plain: 0, ldaps: 0, firstExempt: 0, siteB: 0 };
 
 const dn = (user: string) => `uid=${user},ou=people,dc=example,dc=org`;
 const tool = (extra: Partial<LdapTool> = {}): LdapTool => ({
@@ -58,10 +60,23 @@ beforeAll(async () => {
     extraSections: [`[[ldap_server]]\nlisten = ["127.0.0.1:${ports.firstExempt}"]\nexempt_primary_bind = true`],
   });
   relay = await startRelayInProcess(file, { onDecision: (d) => void decisions.push(d) });
+  // site-b's policy factors are push, passcode: the second cannot apply to a bind.
+  ports.siteB = await freeTcpPort();
+  const fileB = await writeLdapProxyConfig(join(dir, 'site-b'), {
+    site: 'site-b',
+    failmode: 'secure',
+    edgeUrls: [stack.edgeUrl],
+    radiusPort: await freeUdpPort(),
+    preauthTimeoutMs: 5_000,
+    authTimeoutMs: 20_000,
+    slapd,
+    ldapPort: ports.siteB,
+  });
+  relayB = await startRelayInProcess(fileB);
 }, 120_000);
 
 afterAll(async () => {
-  await relay?.stop(0);
+  await Promise.all([relay?.stop(0), relayB?.stop(0)]);
   await Promise.all([slapd?.stop(), stack?.close()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -110,6 +125,15 @@ describe('LDAP proxy: user binds', () => {
     expect((await ldapwhoami(tool(), dn('frank'), 'frank-pass,123456')).code).toBe(0);
     const without = await ldapwhoami(tool(), dn('frank'), 'frank-pass');
     expect(without.code).toBe(49);
+  });
+
+  it('a site whose factors include passcode: a token-only user without a suffix has no usable factor', async () => {
+    const r = await ldapwhoami(tool({ url: `ldap://127.0.0.1:${ports.siteB}` }), dn('frank'), 'frank-pass');
+    expect(r.code).toBe(49);
+    expect(r.stderr).toContain(`additional info: ${REPLY.noFactors}`);
+    expect(
+      (await ldapwhoami(tool({ url: `ldap://127.0.0.1:${ports.siteB}` }), dn('frank'), 'frank-pass,123456')).code,
+    ).toBe(0);
   });
 
   it('a bind DN under exempt_ou skips Duo after the directory accepted it', async () => {
