@@ -8,6 +8,7 @@ import {
 } from '../../local-relay/src/radius/index.ts';
 import type { Result } from '../../src/lib/result.ts';
 import { DEFAULT_TARGET, type FuzzTarget } from './corpus.ts';
+import { type Fail, fuzzLoop, type Violation } from './loop.ts';
 import { generateMutant, type Mutant } from './mutators.ts';
 import { equal, hex, refCheckMessageAuthenticator, refParse, refUnhide, USER_PASSWORD } from './reference.ts';
 
@@ -34,14 +35,7 @@ export interface DecoderFuzzOptions {
   maxViolations?: number;
 }
 
-export interface Violation {
-  kind: string;
-  seed: number;
-  index: number;
-  ops: string[];
-  detail: string;
-  hex: string;
-}
+export type { Violation } from './loop.ts';
 
 export interface DecoderFuzzReport {
   seed: number;
@@ -66,10 +60,8 @@ const DECODE_REASONS = new Set<string>([
 ]);
 
 export function runDecoderFuzz(opts: DecoderFuzzOptions): DecoderFuzzReport {
-  if (opts.iterations === undefined && opts.seconds === undefined) throw new Error('iterations or seconds required');
   const target = opts.target ?? DEFAULT_TARGET;
   const codec = opts.codec ?? { decode: decodePacket };
-  const maxViolations = opts.maxViolations ?? 20;
   const report: DecoderFuzzReport = {
     seed: opts.seed,
     mutants: 0,
@@ -82,27 +74,15 @@ export function runDecoderFuzz(opts: DecoderFuzzOptions): DecoderFuzzReport {
     violationCount: 0,
     violations: [],
   };
-  const started = performance.now();
-  const deadline = opts.seconds === undefined ? Number.POSITIVE_INFINITY : started + opts.seconds * 1000;
-  const limit = opts.iterations ?? Number.POSITIVE_INFINITY;
-  for (let index = 0; index < limit; index++) {
-    if ((index & 0xff) === 0 && performance.now() > deadline) break;
-    const mutant = generateMutant(opts.seed, index, target);
-    report.mutants++;
-    for (const op of mutant.ops) report.ops[op] = (report.ops[op] ?? 0) + 1;
-    const fail = (kind: string, detail: string) => {
-      report.violationCount++;
-      if (report.violations.length < maxViolations) {
-        report.violations.push({ kind, seed: opts.seed, index, ops: mutant.ops, detail, hex: hex(mutant.bytes) });
-      }
-    };
-    try {
+  fuzzLoop(
+    opts,
+    report,
+    (index) => generateMutant(opts.seed, index, target),
+    (mutant, index, fail) => {
+      for (const op of mutant.ops) report.ops[op] = (report.ops[op] ?? 0) + 1;
       checkOne(mutant, index, codec, target, report, fail);
-    } catch (error) {
-      fail('throw', String((error as Error)?.stack ?? error));
-    }
-  }
-  report.seconds = (performance.now() - started) / 1000;
+    },
+  );
   return report;
 }
 
@@ -112,7 +92,7 @@ function checkOne(
   codec: DecoderCodec,
   target: FuzzTarget,
   report: DecoderFuzzReport,
-  fail: (kind: string, detail: string) => void,
+  fail: Fail,
 ): void {
   // The socket hands out views into a pooled buffer: half the mutants sit at an odd offset with
   // live bytes around them, which the decoder must neither read nor alias.

@@ -1,8 +1,9 @@
 /**
- * npm run fuzz: the decoder fuzz in-process, then the live fuzz against a relay child process.
+ * npm run fuzz: the RADIUS and LDAP decoder fuzz in-process, then the live fuzz against a relay
+ * child process.
  *
  *   npx node test/fuzz/run.ts [--iterations N | --seconds S] [--seed X] [--rate PPS]
- *                             [--only decoder|live] [--broken] [--json]
+ *                             [--only decoder|ldap|live] [--broken] [--json]
  *
  * --iterations bounds each phase by mutant count, --seconds by time (default: 20000 iterations).
  * --broken runs the live phase against a relay that skips the Message-Authenticator requirement
@@ -11,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type DecoderFuzzReport, runDecoderFuzz } from './decoder-fuzz.ts';
+import { type LdapFuzzReport, runLdapFuzz } from './ldap-fuzz.ts';
 import { type LiveFuzzReport, runLiveFuzz } from './live-fuzz.ts';
 
 const { values } = parseArgs({
@@ -30,12 +32,16 @@ const bound =
     ? { seconds: Number(values.seconds) }
     : { iterations: values.iterations === undefined ? 20_000 : Number(values.iterations) };
 
-const reports: { decoder?: DecoderFuzzReport; live?: LiveFuzzReport } = {};
-if (values.only !== 'live') {
+const reports: { decoder?: DecoderFuzzReport; ldap?: LdapFuzzReport; live?: LiveFuzzReport } = {};
+if (values.only === undefined || values.only === 'decoder') {
   reports.decoder = runDecoderFuzz({ seed, ...bound });
   if (!values.json) printDecoder(reports.decoder);
 }
-if (values.only !== 'decoder') {
+if (values.only === undefined || values.only === 'ldap') {
+  reports.ldap = runLdapFuzz({ seed, ...bound });
+  if (!values.json) printLdap(reports.ldap);
+}
+if (values.only === undefined || values.only === 'live') {
   reports.live = await runLiveFuzz({
     seed,
     ...bound,
@@ -45,7 +51,8 @@ if (values.only !== 'decoder') {
   if (!values.json) printLive(reports.live);
 }
 if (values.json) console.log(JSON.stringify(reports, null, 2));
-const violations = (reports.decoder?.violationCount ?? 0) + (reports.live?.violationCount ?? 0);
+const violations =
+  (reports.decoder?.violationCount ?? 0) + (reports.ldap?.violationCount ?? 0) + (reports.live?.violationCount ?? 0);
 console.log(violations ? `FAIL: ${violations} violation(s), seed ${seed}` : `OK: no violations, seed ${seed}`);
 process.exitCode = violations ? 1 : 0;
 
@@ -58,6 +65,16 @@ function printDecoder(r: DecoderFuzzReport): void {
   console.log(`  decode errors      ${fmt(r.decodeErrors)}`);
   console.log(`  Message-Auth       ${fmt(r.messageAuthenticator)}`);
   console.log(`  User-Password      unhidden ${r.passwords.unhidden}, rejected ${r.passwords.rejected}`);
+  printViolations(r.violationCount, r.violations);
+}
+
+function printLdap(r: LdapFuzzReport): void {
+  console.log(`LDAP BER decoder fuzz (seed ${r.seed})`);
+  console.log(
+    `  mutants            ${r.mutants} in ${r.seconds.toFixed(1)} s (${Math.round(r.mutants / r.seconds)}/s)`,
+  );
+  console.log(`  messages           framed ${r.framed}, decoded ${r.decoded}, binds ${r.binds}`);
+  console.log(`  errors             ${fmt(r.errors)}`);
   printViolations(r.violationCount, r.violations);
 }
 

@@ -123,6 +123,38 @@ describe('import-authproxy on samples from Duo documentation', () => {
     expect(keysOf(result.notes, 'changed')).toEqual(['radius_client', 'server']);
   });
 
+  it('ldap_server_auto: an [[ldap_server]] in front of the ad_client primary, Duo defaults written out', async () => {
+    const result = await convert('ldap-server');
+    const config = await load('ldap-server', result);
+    expect(config.server).toEqual([]);
+    expect(config.primary).toMatchObject({
+      type: 'ldap',
+      ldap: { hosts: ['dc1.corp.example.com', 'dc2.corp.example.com'] },
+    });
+    expect(config.ldap_server).toEqual([
+      expect.objectContaining({
+        listen: ['0.0.0.0:389'],
+        ldaps_listen: ['0.0.0.0:636'],
+        tls_cert_file: '/etc/duoauthproxy/ldap.pem',
+        tls_key_file: '/etc/duoauthproxy/ldap.key',
+        exempt_ou: ['OU=Service Accounts,DC=corp,DC=example,DC=com', 'OU=Monitoring,DC=corp,DC=example,DC=com'],
+        exempt_primary_bind: false,
+        allow_unlimited_binds: true,
+        factors: ['auto'],
+        idle_timeout_ms: 900_000,
+        minimum_tls_version: 'TLSv1.2',
+      }),
+    ]);
+    expect(siteConfig(result).sites.hq).toMatchObject({ failmode: 'secure' });
+    expect(keysOf(result.notes, 'unsupported', 'unknown')).toEqual([]);
+    expect(keysOf(result.notes, 'changed')).toEqual([
+      'ad_client auth_type',
+      'ldap_server_auto factors',
+      'ldap_server_auto network_timeout',
+      'server',
+    ]);
+  });
+
   it('duo_only: the factor in the password field, failmode secure, interface and port kept', async () => {
     const result = await convert('duo-only');
     const config = await load('duo-only', result);
@@ -142,6 +174,10 @@ describe('import-authproxy on samples from Duo documentation', () => {
     expect(config.server.map((s) => [s.mode, s.listen])).toEqual([
       ['auto', ['10.20.0.5:1812']],
       ['auto', ['10.20.0.5:1813']],
+    ]);
+    // Duo's default exempt_primary_bind (true) is written out; the relay's own default is false.
+    expect(config.ldap_server).toEqual([
+      expect.objectContaining({ listen: ['10.20.0.5:389'], exempt_primary_bind: true, ldaps_listen: [] }),
     ]);
     const auto = config.server[0]!;
     expect(auto).toMatchObject({
@@ -173,7 +209,7 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'ad_client2',
       'cloud',
       'http_proxy',
-      'ldap_server_auto',
+      'ldap_server_auto ikey',
       'main http_proxy_host',
       'main http_proxy_port',
       'main log_max_files',
@@ -192,6 +228,8 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'ad_client service_account_password_protected',
       'edge public_key',
       'edge urls',
+      'ldap_server_auto api_host',
+      'ldap_server_auto skey',
       'radius_server_auto radius_secret_protected_2',
     ]);
     expect(result.notes.find((n) => n.key === 'failmod')?.kind).toBe('unknown');

@@ -50,15 +50,20 @@ const START_TIMEOUT_MS = 20_000;
 
 const run = promisify(execFile);
 
-export async function startSlapd(): Promise<Slapd> {
+export interface SlapdOptions {
+  /** Entries `uid=bulkNNNNN,ou=bulk,<base>` seeded for large-search tests (each with a few attributes). */
+  bulkEntries?: number;
+}
+
+export async function startSlapd(opts: SlapdOptions = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'duo-edge-slapd-'));
   let child: ChildProcess | undefined;
   try {
     await mkdir(join(dir, 'db'));
     const caFile = await makeCertificates(dir);
     const [ldapPort, ldapsPort] = [await freeTcpPort(), await freeTcpPort()];
-    await writeFile(join(dir, 'slapd.conf'), slapdConf(dir));
-    await writeFile(join(dir, 'seed.ldif'), seedLdif());
+    await writeFile(join(dir, 'slapd.conf'), slapdConf(dir, (opts.bulkEntries ?? 0) > 0));
+    await writeFile(join(dir, 'seed.ldif'), seedLdif(opts.bulkEntries ?? 0));
     await run('slapadd', ['-f', join(dir, 'slapd.conf'), '-l', join(dir, 'seed.ldif')]);
 
     const listeners = [
@@ -104,7 +109,8 @@ export async function startSlapd(): Promise<Slapd> {
   }
 }
 
-async function makeCertificates(dir: string): Promise<string> {
+/** A throwaway CA and a server certificate for 127.0.0.1/localhost: ca.pem, server.pem, server.key in `dir`. */
+export async function makeCertificates(dir: string): Promise<string> {
   const p = (name: string) => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await run('openssl', [
@@ -159,8 +165,8 @@ async function makeCertificates(dir: string): Promise<string> {
   return p('ca.pem');
 }
 
-function slapdConf(dir: string): string {
-  return `include /etc/ldap/schema/core.schema
+function slapdConf(dir: string, unlimitedSearches: boolean): string {
+  return `${unlimitedSearches ? 'sizelimit unlimited\n' : ''}include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 modulepath /usr/lib/ldap
@@ -187,7 +193,7 @@ access to * by users read by * none
 `;
 }
 
-function seedLdif(): string {
+function seedLdif(bulk: number): string {
   const entries = [
     `dn: ${BASE_DN}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example`,
     ...['people', 'groups', 'services', 'contractors'].map(
@@ -206,6 +212,11 @@ function seedLdif(): string {
       'sn: Jose',
       'userPassword: jose-pass',
     ].join('\n'),
+    ...(bulk > 0 ? [`dn: ou=bulk,${BASE_DN}\nobjectClass: organizationalUnit\nou: bulk`] : []),
+    ...Array.from({ length: bulk }, (_, i) => {
+      const uid = `bulk${String(i).padStart(5, '0')}`;
+      return `${person(`uid=${uid},ou=bulk,${BASE_DN}`, uid, `${uid}-pass`)}\ndescription: bulk entry ${i} ${'x'.repeat(i % 97)}`;
+    }),
   ];
   return `${entries.join('\n\n')}\n`;
 }

@@ -15,6 +15,7 @@ import { loadPolicy } from '../edge/policy-file.ts';
 import type { RelayIdentity } from '../edge/signing.ts';
 import { failmodeReason } from '../edge/site-policy.ts';
 import { correctionText, EDGE_DEADLINE_MARGIN_MS, stageTimeouts } from '../edge/stage-timeouts.ts';
+import { checkLdapListeners } from '../ldap/check.ts';
 import { createPrimary } from '../primary/index.ts';
 import { Code } from '../radius/index.ts';
 import { createRadiusClient } from './radius-client.ts';
@@ -66,7 +67,11 @@ export async function runChecks(
   }
   const { config } = loaded;
   const clients = config.server.reduce((n, s) => n + s.client.length, 0);
-  emit(true, 'config', `${loaded.file} valid (${config.server.length} server section(s), ${clients} client(s))`);
+  emit(
+    true,
+    'config',
+    `${loaded.file} valid (${config.server.length} server section(s), ${clients} client(s), ${config.ldap_server.length} ldap_server section(s))`,
+  );
   for (const w of loaded.warnings) emit(true, 'config', `warning: ${w}`);
 
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
@@ -92,6 +97,7 @@ export async function runChecks(
     });
   }
   for (const line of await checkListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
+  for (const line of await checkLdapListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
   const primary = await checkPrimary(config, timeoutMs);
   if (primary) emit(primary.ok, primary.name, primary.detail);
   return allOk;

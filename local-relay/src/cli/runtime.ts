@@ -15,6 +15,7 @@ import type { RelayIdentity } from '../edge/signing.ts';
 import { createSitePolicyStore, failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
 import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
+import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import type { ManagementServer } from '../ops/management-server.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
@@ -33,6 +34,8 @@ import { type BoundAddress, createRadiusServer, type ListenerSpec, type RadiusSe
  */
 export interface RelayRuntime {
   addresses: BoundAddress[];
+  /** The `[[ldap_server]]` listeners (actual ports). */
+  ldapAddresses: LdapServers['addresses'];
   server: RadiusServer;
   edge: EdgeClient;
   breaker: CircuitBreaker;
@@ -139,6 +142,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   let primary: Primary | undefined;
   let server: RadiusServer | undefined;
   let management: ManagementServer | undefined;
+  let ldap: LdapServers | undefined;
   let bound = false;
   const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
   const admission = new PrimaryAdmission(primaryLimitsOf(config));
@@ -151,6 +155,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       breakerState: () => breaker.state,
       journalDepth: () => journal.journal.depth(),
       journalDropped: () => journal.journal.dropped(),
+      ldapCounters: () => ldap?.counters() ?? {},
     });
     management = await startManagement(config, file, metrics, () =>
       bound ? { ready: true } : { ready: false, reason: 'udp sockets not bound' },
@@ -192,7 +197,15 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   let addresses: BoundAddress[];
   try {
     addresses = await radius.start();
+    if (config.ldap_server.length > 0 && config.primary?.type === 'ldap') {
+      // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
+      ldap = await startLdapServers(config.ldap_server, config.primary.ldap, {
+        flowDeps: (s) => depsFor(primary!, s),
+        logger: log,
+      });
+    }
   } catch (error) {
+    await radius.stop(0).catch(() => {});
     await management?.close();
     await primary.close?.();
     await journal.close();
@@ -234,6 +247,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
 
   return {
     addresses,
+    ldapAddresses: ldap?.addresses ?? [],
     server: radius,
     edge,
     breaker,
@@ -282,7 +296,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       probe.stop();
       policy.stop();
       // In-flight logins finish (and their journal writes settle) before the journal closes.
-      await radius.stop(graceMs);
+      await Promise.all([radius.stop(graceMs), ldap?.stop()]);
       await journal.close();
       await primary!.close?.();
       await management?.close();
@@ -381,5 +395,6 @@ function restartOnly(a: RelayConfig, b: RelayConfig): string[] {
   if (!same(a.journal, b.journal)) out.push('journal');
   const listens = (c: RelayConfig) => c.server.flatMap((s) => s.listen).sort();
   if (!same(listens(a), listens(b))) out.push('server[].listen');
+  if (!same(a.ldap_server, b.ldap_server)) out.push('ldap_server');
   return out;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromBase64Url } from '../../../src/wire/encoding.ts';
 import { factorPreferenceSchema, failmodeSchema } from '../../../src/wire/schemas.ts';
+import { parseDn } from '../ldap/dn.ts';
 import { ldapConfigSchema } from '../primary/ldap-config.ts';
 import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';
 import { isAllowedEdgeUrl, isIpOrCidr, parseListen } from './addresses.ts';
@@ -234,6 +235,61 @@ function serverSection(ctx: SecretContext) {
   ]);
 }
 
+/**
+ * `[[ldap_server]]` (authproxy's `ldap_server_auto`): an LDAP listener in front of the `[primary]`
+ * directory that adds Duo to user binds. No `passcode` factor: a bind has no challenge round, a
+ * passcode comes as the `,123456` suffix.
+ */
+const ldapListen = z.string().refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::]:389")');
+const ldapServerSection = z
+  .object({
+    listen: z.array(ldapListen).default([]),
+    ldaps_listen: z.array(ldapListen).default([]),
+    /** PEM certificate chain and key: StartTLS on `listen`, and `ldaps_listen`. */
+    tls_cert_file: z.string().min(1).optional(),
+    tls_key_file: z.string().min(1).optional(),
+    minimum_tls_version: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** Duo's default is true: the first successful bind on each connection skips Duo. */
+    exempt_primary_bind: z.boolean().default(false),
+    /** Binds by DNs at or under these skip Duo (after the directory accepted the password). */
+    exempt_ou: z
+      .array(z.string().refine((v) => parseDn(v) !== undefined, 'must be a DN, e.g. "OU=Service Accounts,DC=corp"'))
+      .default([]),
+    exempt_usernames: z.array(z.string().min(1)).default([]),
+    allow_searches_after_bind: z.boolean().default(true),
+    allow_unlimited_binds: z.boolean().default(false),
+    factors: z
+      .preprocess(
+        (v) => (typeof v === 'string' ? v.split(',').map((f) => f.trim()) : v),
+        z.array(z.enum(['auto', 'push', 'phone'])).min(1),
+      )
+      .optional(),
+    allow_concat: z.boolean().default(true),
+    delimiter,
+    delimited_password_length: delimitedPasswordLength,
+    idle_timeout_ms: ms(3_600_000),
+    max_connections: z.number().int().positive().default(1000),
+    max_connections_per_ip: z.number().int().positive().default(100),
+    /** Largest request an application may send (a client message, not a search result). */
+    max_message_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+  })
+  .strict()
+  .superRefine((s, issue) => {
+    if (s.listen.length + s.ldaps_listen.length === 0) {
+      issue.addIssue({ code: 'custom', path: ['listen'], message: 'set listen and/or ldaps_listen' });
+    }
+    if ((s.tls_cert_file === undefined) !== (s.tls_key_file === undefined)) {
+      issue.addIssue({ code: 'custom', path: ['tls_key_file'], message: 'tls_cert_file and tls_key_file go together' });
+    }
+    if (s.ldaps_listen.length > 0 && s.tls_cert_file === undefined) {
+      issue.addIssue({ code: 'custom', path: ['ldaps_listen'], message: 'needs tls_cert_file and tls_key_file' });
+    }
+  });
+
 export function relayConfigSchema(ctx: SecretContext) {
   return z
     .object({
@@ -243,10 +299,25 @@ export function relayConfigSchema(ctx: SecretContext) {
       management: managementSection,
       journal: journalSection,
       primary: primarySection(ctx).optional(),
-      server: z.array(serverSection(ctx)).min(1),
+      server: z.array(serverSection(ctx)).default([]),
+      ldap_server: z.array(ldapServerSection).default([]),
     })
     .strict()
     .superRefine((c, issue) => {
+      if (c.server.length + c.ldap_server.length === 0) {
+        issue.addIssue({
+          code: 'custom',
+          path: ['server'],
+          message: 'configure at least one [[server]] or [[ldap_server]]',
+        });
+      }
+      if (c.ldap_server.length > 0 && c.primary?.type !== 'ldap') {
+        issue.addIssue({
+          code: 'custom',
+          path: ['ldap_server'],
+          message: '[[ldap_server]] proxies to the [primary] directory: it needs [primary] type = "ldap"',
+        });
+      }
       const needsPrimary = c.server.some((s) => s.mode !== 'duo_only');
       if (needsPrimary && (!c.primary || c.primary.type === 'none')) {
         issue.addIssue({
@@ -298,4 +369,5 @@ export function relayConfigSchema(ctx: SecretContext) {
 
 export type RelayConfig = z.output<ReturnType<typeof relayConfigSchema>>;
 export type ServerConfig = RelayConfig['server'][number];
+export type LdapServerConfig = RelayConfig['ldap_server'][number];
 export type PrimaryConfig = NonNullable<RelayConfig['primary']>;

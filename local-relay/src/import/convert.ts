@@ -7,6 +7,7 @@ import {
   type SecretSink,
 } from './clients.ts';
 import { parseIni, sectionType } from './ini.ts';
+import { convertLdapServer } from './ldap-server.ts';
 import { type ImportNote, SectionReader } from './section-reader.ts';
 import { type ConvertedServer, convertServer, type ServerMode } from './servers.ts';
 
@@ -49,7 +50,6 @@ const SERVER_MODES: Record<string, ServerMode> = {
 const UNSUPPORTED_SECTIONS: Record<string, string> = {
   radius_server_iframe: 'the iframe (traditional prompt) mode is not supported; use radius_server_challenge or auto',
   radius_server_eap: 'PEAP/EAP-GTC is not terminated by the relay; use auto or challenge mode with PAP',
-  ldap_server_auto: 'the relay serves RADIUS only, not LDAP',
   http_proxy: 'the relay does not proxy HTTP for other Duo clients',
   cloud: 'directory sync is not part of the relay (keep the Duo proxy for it)',
   sso: 'Duo SSO AD authentication is not part of the relay (keep the Duo proxy for it)',
@@ -96,6 +96,7 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
     else if (type === 'radius_client') clients.set(r.name, convertRadiusClient(r, secrets));
     else if (type === 'duo_only_client') clients.set(r.name, convertDuoOnlyClient(r));
     else if (SERVER_MODES[type]) servers.push(convertServer(r, SERVER_MODES[type], main.interface, secrets));
+    else if (type === 'ldap_server_auto') servers.push(convertLdapServer(r, main.interface));
     else if (UNSUPPORTED_SECTIONS[type]) r.rejectAll(UNSUPPORTED_SECTIONS[type]);
     else r.rejectAll('unknown section');
   }
@@ -122,6 +123,14 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
     const bound = binding === undefined ? undefined : clients.get(binding);
     if (binding !== undefined && !bound) {
       s.reader.note('unsupported', 'client', `client section [${binding}] does not exist: section not carried over`);
+      continue;
+    }
+    if (s.ldap && bound?.kind !== 'ldap') {
+      s.reader.note(
+        'unsupported',
+        'client',
+        'ldap_server_auto proxies to an ad_client directory: section not carried over',
+      );
       continue;
     }
     if (bound?.kind === 'duo_only') {
@@ -222,7 +231,8 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
     },
     log: { level: debug ? 'debug' : 'info' },
     ...(primary ? { primary } : {}),
-    server: kept.map((s) => s.server),
+    server: kept.filter((s) => !s.ldap).map((s) => s.server),
+    ...(kept.some((s) => s.ldap) ? { ldap_server: kept.filter((s) => s.ldap).map((s) => s.server) } : {}),
   };
 
   const exempt = [...new Set(kept.flatMap((s) => (s.server.exempt_usernames as string[] | undefined) ?? []))];

@@ -20,6 +20,8 @@ export interface ConvertedServer {
   debug: boolean;
   /** Server-level pass-through options, for the radius primary. */
   reader: SectionReader;
+  /** An `[ldap_server_auto]` section: becomes an `[[ldap_server]]`. */
+  ldap?: true;
 }
 
 const FACTORS = new Set(['auto', 'push', 'phone', 'passcode']);
@@ -38,38 +40,7 @@ export function convertServer(
   secrets: SecretSink,
 ): ConvertedServer {
   const server: Record<string, unknown> = { mode };
-  const integration: ConvertedServer['integration'] = {};
-  const ikey = r.take('ikey');
-  if (ikey) integration.ikey = ikey;
-  const apiHost = r.take('api_host');
-  if (apiHost) integration.api_host = apiHost;
-  if (r.take('skey_protected') !== undefined) {
-    r.note(
-      'manual',
-      'skey_protected',
-      'protected with Windows DPAPI, which cannot be read here: put the skey into the site file',
-    );
-  }
-  const skey = r.take('skey');
-  if (skey) integration.skey = skey;
-  for (const key of ['ikey', 'api_host'] as const) {
-    if (!integration[key]) r.note('manual', key, `missing: set it in the site file's integration`);
-  }
-  if (!integration.skey && !r.has('skey_protected'))
-    r.note('manual', 'skey', "missing: set it in the site file's integration");
-  if (r.take('api_port') !== undefined) r.note('unsupported', 'api_port', 'the edge calls Duo on port 443');
-  if (r.take('api_timeout') !== undefined) {
-    r.note(
-      'unsupported',
-      'api_timeout',
-      'the edge has its own Duo deadlines (site options preauth_deadline_ms, auth_deadline_ms)',
-    );
-  }
-
-  let failmode: ConvertedServer['failmode'];
-  const fm = r.take('failmode')?.toLowerCase();
-  if (fm === 'safe' || fm === 'secure') failmode = fm;
-  else if (fm !== undefined) r.note('unsupported', 'failmode', `${fm} is neither safe nor secure`);
+  const { integration, failmode } = readDuoSettings(r);
 
   const iface = r.take('interface') ?? defaultInterface;
   const port = r.number('port') ?? 1812;
@@ -103,20 +74,8 @@ export function convertServer(
 
   let factors: string[] | undefined;
   if (mode === 'auto') {
-    const f = r.take('factors');
-    if (f !== undefined) {
-      const list = f
-        .split(',')
-        .map((x) => x.trim().toLowerCase())
-        .filter(Boolean);
-      const bad = list.filter((x) => !FACTORS.has(x));
-      if (bad.length > 0 || list.length === 0)
-        r.note('unsupported', 'factors', `${f}: expected a list of auto, push, phone, passcode`);
-      else {
-        factors = [...new Set(list)];
-        server.factors = factors;
-      }
-    }
+    factors = readFactors(r);
+    if (factors) server.factors = factors;
     const concat = r.bool('allow_concat');
     if (concat !== undefined) server.allow_concat = concat;
   }
@@ -169,6 +128,63 @@ export function convertServer(
     debug: r.bool('debug') === true,
     reader: r,
   };
+}
+
+/** The Duo integration keys and failmode every server section carries (RADIUS and LDAP). */
+export function readDuoSettings(r: SectionReader): {
+  integration: ConvertedServer['integration'];
+  failmode?: 'safe' | 'secure';
+} {
+  const integration: ConvertedServer['integration'] = {};
+  const ikey = r.take('ikey');
+  if (ikey) integration.ikey = ikey;
+  const apiHost = r.take('api_host');
+  if (apiHost) integration.api_host = apiHost;
+  if (r.take('skey_protected') !== undefined) {
+    r.note(
+      'manual',
+      'skey_protected',
+      'protected with Windows DPAPI, which cannot be read here: put the skey into the site file',
+    );
+  }
+  const skey = r.take('skey');
+  if (skey) integration.skey = skey;
+  for (const key of ['ikey', 'api_host'] as const) {
+    if (!integration[key]) r.note('manual', key, `missing: set it in the site file's integration`);
+  }
+  if (!integration.skey && !r.has('skey_protected'))
+    r.note('manual', 'skey', "missing: set it in the site file's integration");
+  if (r.take('api_port') !== undefined) r.note('unsupported', 'api_port', 'the edge calls Duo on port 443');
+  if (r.take('api_timeout') !== undefined) {
+    r.note(
+      'unsupported',
+      'api_timeout',
+      'the edge has its own Duo deadlines (site options preauth_deadline_ms, auth_deadline_ms)',
+    );
+  }
+
+  let failmode: 'safe' | 'secure' | undefined;
+  const fm = r.take('failmode')?.toLowerCase();
+  if (fm === 'safe' || fm === 'secure') failmode = fm;
+  else if (fm !== undefined) r.note('unsupported', 'failmode', `${fm} is neither safe nor secure`);
+
+  return { integration, ...(failmode ? { failmode } : {}) };
+}
+
+/** `factors = auto,push,...`: the list, or undefined (absent, or noted as unsupported). */
+export function readFactors(r: SectionReader, allowed: ReadonlySet<string> = FACTORS): string[] | undefined {
+  const f = r.take('factors');
+  if (f === undefined) return undefined;
+  const list = f
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = list.filter((x) => !allowed.has(x));
+  if (bad.length > 0 || list.length === 0) {
+    r.note('unsupported', 'factors', `${f}: expected a list of ${[...allowed].join(', ')}`);
+    return undefined;
+  }
+  return [...new Set(list)];
 }
 
 function radiusClients(r: SectionReader, secrets: SecretSink): Array<Record<string, unknown>> {

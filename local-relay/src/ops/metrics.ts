@@ -27,6 +27,8 @@ export interface RelayMetricSources {
   inFlight?: () => number;
   /** Primary checks refused at the concurrency caps, by RADIUS client name (monotonic totals). */
   primaryRefused?: () => Readonly<Record<string, number>>;
+  /** The LDAP proxy's running totals by event (`connections`, `malformed_request`, ...). */
+  ldapCounters?: () => Readonly<Record<string, number>>;
 }
 
 export interface RelayMetrics {
@@ -76,7 +78,21 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     registers: [registry],
   });
 
-  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight, primaryRefused } = sources;
+  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight, primaryRefused, ldapCounters } =
+    sources;
+
+  if (ldapCounters) {
+    const delta = deltaSinceLastCollect();
+    new Counter({
+      name: `${PREFIX}ldap_events_total`,
+      help: 'LDAP proxy events: connections, malformed requests/responses (connection closed), limits, timeouts.',
+      labelNames: ['event'] as const,
+      registers: [registry],
+      collect() {
+        for (const [event, total] of Object.entries(ldapCounters())) this.inc({ event }, delta(event, total));
+      },
+    });
+  }
 
   if (serverCounters) {
     const droppedDelta = deltaSinceLastCollect();

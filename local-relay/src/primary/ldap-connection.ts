@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Client } from 'ldapts';
-import type { LdapEndpoint } from './ldap-config.ts';
+import type { LdapConfig, LdapEndpoint } from './ldap-config.ts';
 
 /** Opens one LDAP connection over the configured transport, TLS verified as configured. */
 
@@ -12,6 +13,17 @@ export interface ConnectionSettings {
   verifyHostname: boolean;
   connectTimeoutMs: number;
   timeoutMs: number;
+}
+
+/** The `[primary]` LDAP settings for opening connections (reads the CA file). */
+export function connectionSettingsOf(config: LdapConfig): ConnectionSettings {
+  return {
+    transport: config.transport,
+    ca: config.ca_file === undefined ? undefined : readFileSync(config.ca_file, 'utf8'),
+    verifyHostname: config.verify_hostname,
+    connectTimeoutMs: config.connect_timeout_ms,
+    timeoutMs: config.timeout_ms,
+  };
 }
 
 export async function openConnection(endpoint: LdapEndpoint, settings: ConnectionSettings): Promise<Client> {
@@ -44,7 +56,8 @@ export async function closeConnection(client: Client): Promise<void> {
   await client.unbind().catch(() => {});
 }
 
-function tlsOptions(host: string, settings: ConnectionSettings): ConnectionOptions {
+/** TLS options for a directory host (ldaps, or the StartTLS upgrade). */
+export function tlsOptions(host: string, settings: ConnectionSettings): ConnectionOptions {
   return {
     // `host` names the peer for the identity check after StartTLS (the socket is handed over).
     host,

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { BusyError, InvalidCredentialsError, ResultCodeError, UnavailableError } from 'ldapts';
 import type { Logger } from 'pino';
 import { type LdapConfig, type LdapEndpoint, ldapEndpoints } from './ldap-config.ts';
-import type { ConnectionSettings } from './ldap-connection.ts';
+import { connectionSettingsOf } from './ldap-connection.ts';
 import { buildUserFilter, toWireFilter } from './ldap-filter.ts';
 import { isGroupMember } from './ldap-group.ts';
 import { LdapSession, SessionClosedError } from './ldap-session.ts';
@@ -29,13 +28,7 @@ type Decision =
 export function createLdapPrimary(config: LdapConfig, deps: LdapPrimaryDeps): PrimaryAuthenticator {
   const logger = deps.logger.child({ component: 'primary-ldap' });
   const endpoints = ldapEndpoints(config);
-  const settings: ConnectionSettings = {
-    transport: config.transport,
-    ca: config.ca_file === undefined ? undefined : readFileSync(config.ca_file, 'utf8'),
-    verifyHostname: config.verify_hostname,
-    connectTimeoutMs: config.connect_timeout_ms,
-    timeoutMs: config.timeout_ms,
-  };
+  const settings = connectionSettingsOf(config);
   if (config.transport === 'clear') {
     logger.warn('LDAP transport is "clear": user and service-account passwords cross the network unencrypted');
   }
