@@ -1,8 +1,8 @@
+import { auditResultSchema } from '@duo-edge/contract/audit';
+import { decisionSourceSchema } from '@duo-edge/contract/wire';
 import { z } from 'zod';
 import { decodeCursor } from '../audit/cursor.ts';
-import { auditResultSchema } from '../audit/schemas.ts';
 import { MAX_PAGE_SIZE } from '../audit/store.ts';
-import { decisionSourceSchema } from '../wire/schemas.ts';
 
 /** Epoch milliseconds, or an ISO 8601 date/time. */
 const instant = z.string().transform((s, ctx) => {

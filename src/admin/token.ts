@@ -1,4 +1,4 @@
-import { utf8 } from '../wire/encoding.ts';
+import { utf8 } from '@duo-edge/contract/encoding';
 
 /**
  * Constant-time token check. Hashing both sides first gives equal-length inputs, so neither the

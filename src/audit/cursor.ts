@@ -1,5 +1,5 @@
+import { fromBase64Url, toBase64Url, utf8 } from '@duo-edge/contract/encoding';
 import { z } from 'zod';
-import { fromBase64Url, toBase64Url, utf8 } from '../wire/encoding.ts';
 
 /**
  * Opaque page cursor: the (time, id) key of the last row served, base64url JSON. Keyset paging on

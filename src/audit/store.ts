@@ -1,7 +1,7 @@
-import { err, ok, type Result } from '../lib/result.ts';
-import type { DecisionSource } from '../wire/schemas.ts';
+import { type AuditRecord, type AuditResult, auditRecordSchema, type StoredDecision } from '@duo-edge/contract/audit';
+import { err, ok, type Result } from '@duo-edge/contract/result';
+import type { DecisionSource } from '@duo-edge/contract/wire';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { type AuditRecord, type AuditResult, auditRecordSchema, type StoredDecision } from './schemas.ts';
 
 /** D1 access for the audit log. Every statement is parameterised; nothing here logs record contents. */
 

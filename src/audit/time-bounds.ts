@@ -1,5 +1,5 @@
-import { MAX_SKEW_SECONDS } from '../wire/signatures.ts';
-import type { AuditRefusal } from './schemas.ts';
+import type { AuditRefusal } from '@duo-edge/contract/audit';
+import { MAX_SKEW_SECONDS } from '@duo-edge/contract/signing';
 
 const DAY_MS = 86_400_000;
 

@@ -1,9 +1,9 @@
+import { type AuditUploadResponse, auditUploadRequestSchema } from '@duo-edge/contract/audit';
 import { Hono } from 'hono';
 import { jsonBody } from '../middleware/json-body.ts';
 import { logEvent } from '../middleware/log.ts';
 import type { RelayEnv } from '../routes/env.ts';
 import { retentionDays } from './retention.ts';
-import { type AuditUploadResponse, auditUploadRequestSchema } from './schemas.ts';
 import { recordDecisions } from './store.ts';
 import { recordTimeRefusal } from './time-bounds.ts';
 

@@ -1,5 +1,5 @@
-import type { Result } from '../lib/result.ts';
-import type { AuthRequest } from '../wire/schemas.ts';
+import type { Result } from '@duo-edge/contract/result';
+import type { AuthRequest } from '@duo-edge/contract/wire';
 import { userGateName } from './keys.ts';
 import type { GateLimits } from './limits.ts';
 import type { GateOutcome, UserGate } from './user-gate.ts';

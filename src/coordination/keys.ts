@@ -1,5 +1,5 @@
-import { sha256Hex } from '../wire/encoding.ts';
-import type { AuthRequest } from '../wire/schemas.ts';
+import { sha256Hex } from '@duo-edge/contract/encoding';
+import type { AuthRequest } from '@duo-edge/contract/wire';
 
 /** Durable Object name for one (site, user). Lower-cased: Duo matches usernames case-insensitively. */
 export const userGateName = (site: string, username: string): string => JSON.stringify([site, username.toLowerCase()]);

@@ -1,4 +1,4 @@
-import type { SitePolicy } from '../wire/schemas.ts';
+import type { SitePolicy } from '@duo-edge/contract/wire';
 
 /** Per-site push-fatigue and guessing limits; same shape as the site policy's `limits`. */
 export type GateLimits = SitePolicy['limits'];

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { REPLAY_WINDOW_MS } from '../wire/signatures.ts';
+import { REPLAY_WINDOW_MS } from '@duo-edge/contract/signing';
 import { NonceLog } from './nonce-log.ts';
 
 /**

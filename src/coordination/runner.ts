@@ -1,6 +1,6 @@
+import type { AuthRequest } from '@duo-edge/contract/wire';
 import { type AuthDecision, decideAuth } from '../decision/auth.ts';
 import { type EdgeContextOptions, edgeServicesFactory } from '../middleware/edge-context.ts';
-import type { AuthRequest } from '../wire/schemas.ts';
 
 /** What the gate asks the edge to do once it lets a login through: the Duo auth call and its mapping. */
 export interface AuthJob {

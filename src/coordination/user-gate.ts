@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
+import { err, ok, type Result } from '@duo-edge/contract/result';
+import { REPLAY_WINDOW_MS } from '@duo-edge/contract/signing';
 import type { AuthDecision } from '../decision/auth.ts';
-import { err, ok, type Result } from '../lib/result.ts';
-import { REPLAY_WINDOW_MS } from '../wire/signatures.ts';
 import { GateCore } from './gate-core.ts';
 import { coalesceKey } from './keys.ts';
 import { type GateLimits, LIMIT_MESSAGE } from './limits.ts';

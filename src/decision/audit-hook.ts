@@ -1,4 +1,4 @@
-import type { Stage } from '../failmode/rules.ts';
+import type { Stage } from '@duo-edge/contract/failmode';
 import type {
   AuthRequest,
   AuthResponse,
@@ -6,7 +6,7 @@ import type {
   Factor,
   PreauthRequest,
   PreauthResponse,
-} from '../wire/schemas.ts';
+} from '@duo-edge/contract/wire';
 
 /**
  * Every final decision the edge makes passes through one DecisionRecorder. The field names match

@@ -1,8 +1,8 @@
+import { REPLY } from '@duo-edge/contract/messages';
+import { err, ok, type Result } from '@duo-edge/contract/result';
+import type { AuthRequest, AuthResponse } from '@duo-edge/contract/wire';
 import type { AuthParams } from '../duo/api.ts';
 import type { DuoError } from '../duo/result.ts';
-import { REPLY } from '../failmode/messages.ts';
-import { err, ok, type Result } from '../lib/result.ts';
-import type { AuthRequest, AuthResponse } from '../wire/schemas.ts';
 import type { DecisionDeps } from './deps.ts';
 import { failmodeAnswer } from './failure.ts';
 

@@ -1,8 +1,8 @@
+import { decideOnFailure, type FailureKind, type Stage } from '@duo-edge/contract/failmode';
+import { assertNever } from '@duo-edge/contract/result';
+import type { AuthResponse } from '@duo-edge/contract/wire';
 import type { DuoError } from '../duo/result.ts';
-import { decideOnFailure, type FailureKind, type Stage } from '../failmode/rules.ts';
-import { assertNever } from '../lib/result.ts';
 import type { ResolvedSite } from '../sites/load.ts';
-import type { AuthResponse } from '../wire/schemas.ts';
 
 /** Duo's error kinds map onto the failmode table one-to-one; a transport timeout has its own row. */
 export function failureKind(e: DuoError): FailureKind {

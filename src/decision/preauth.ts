@@ -1,8 +1,8 @@
+import { REPLY } from '@duo-edge/contract/messages';
+import { assertNever } from '@duo-edge/contract/result';
+import type { PreauthRequest, PreauthResponse } from '@duo-edge/contract/wire';
 import type { DuoPreauth } from '../duo/api.ts';
 import type { DuoError } from '../duo/result.ts';
-import { REPLY } from '../failmode/messages.ts';
-import { assertNever } from '../lib/result.ts';
-import type { PreauthRequest, PreauthResponse } from '../wire/schemas.ts';
 import type { DecisionDeps } from './deps.ts';
 import { failmodeAnswer } from './failure.ts';
 

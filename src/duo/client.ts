@@ -1,5 +1,5 @@
+import { err, ok } from '@duo-edge/contract/result';
 import type { z } from 'zod';
-import { err, ok } from '../lib/result.ts';
 import type { AuthParams, CallOptions, DuoClient, DuoIntegration } from './api.ts';
 import { canonParams, type DuoParams } from './canonical.ts';
 import {

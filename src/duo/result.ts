@@ -1,4 +1,4 @@
-import type { Result } from '../lib/result.ts';
+import type { Result } from '@duo-edge/contract/result';
 
 /**
  * Every way a Duo call can end, as data. The failmode rules map DuoError.kind one-to-one onto

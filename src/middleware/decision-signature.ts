@@ -1,6 +1,6 @@
+import { sign } from '@duo-edge/contract/ed25519';
+import { decisionMessage, HEADER } from '@duo-edge/contract/signing';
 import type { MiddlewareHandler } from 'hono';
-import { sign } from '../wire/ed25519.ts';
-import { decisionMessage, HEADER } from '../wire/signatures.ts';
 import type { EdgeContextVariables } from './edge-context.ts';
 import type { RelayAuthVariables } from './relay-auth.ts';
 

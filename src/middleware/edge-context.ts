@@ -1,11 +1,11 @@
+import { importPrivateKeyPem, type Key } from '@duo-edge/contract/ed25519';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { MiddlewareHandler } from 'hono';
 import { type DecisionRecorder, noopRecorder } from '../decision/audit-hook.ts';
 import type { DuoClient, DuoIntegration } from '../duo/api.ts';
 import { createDuoClient } from '../duo/client.ts';
 import { envSchema } from '../env.ts';
-import { err, ok, type Result } from '../lib/result.ts';
 import { loadSites, type ResolvedSite, type Sites } from '../sites/load.ts';
-import { importPrivateKeyPem, type Key } from '../wire/ed25519.ts';
 import { errorResponse } from './errors.ts';
 import { logEvent } from './log.ts';
 

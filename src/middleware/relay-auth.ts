@@ -1,7 +1,5 @@
-import type { MiddlewareHandler } from 'hono';
-import type { ResolvedSite } from '../sites/load.ts';
-import { readBounded } from '../wire/bounded-body.ts';
-import { importPublicKey, type Key, verify } from '../wire/ed25519.ts';
+import { readBounded } from '@duo-edge/contract/bounded-body';
+import { importPublicKey, type Key, verify } from '@duo-edge/contract/ed25519';
 import {
   HEADER,
   MAX_BODY_BYTES,
@@ -9,7 +7,9 @@ import {
   MAX_SKEW_SECONDS,
   NONCE_PATTERN,
   relayRequestMessage,
-} from '../wire/signatures.ts';
+} from '@duo-edge/contract/signing';
+import type { MiddlewareHandler } from 'hono';
+import type { ResolvedSite } from '../sites/load.ts';
 import type { EdgeContextVariables } from './edge-context.ts';
 import { errorResponse } from './errors.ts';
 import { logEvent } from './log.ts';

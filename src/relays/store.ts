@@ -1,4 +1,9 @@
-import { type BreakerState, type HeartbeatRequest, heartbeatRequestSchema, SILENT_AFTER_MS } from './schemas.ts';
+import {
+  type BreakerState,
+  type HeartbeatRequest,
+  heartbeatRequestSchema,
+  SILENT_AFTER_MS,
+} from '@duo-edge/contract/heartbeat';
 
 export interface RelayStatus {
   site: string;

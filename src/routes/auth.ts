@@ -1,9 +1,9 @@
+import { authRequestSchema } from '@duo-edge/contract/wire';
 import { Hono } from 'hono';
 import { gateAuth } from '../coordination/gate-auth.ts';
 import { authRecord } from '../decision/audit-hook.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { replayed } from '../middleware/replay-guard.ts';
-import { authRequestSchema } from '../wire/schemas.ts';
 import type { RelayEnv } from './env.ts';
 import { record } from './record.ts';
 

@@ -1,7 +1,7 @@
+import type { HealthResponse } from '@duo-edge/contract/wire';
 import { Hono } from 'hono';
 import pkg from '../../package.json' with { type: 'json' };
 import type { EdgeServicesFactory } from '../middleware/edge-context.ts';
-import type { HealthResponse } from '../wire/schemas.ts';
 import { duoReachability } from './duo-reachability.ts';
 
 /**

@@ -1,9 +1,9 @@
+import { preauthRequestSchema } from '@duo-edge/contract/wire';
 import { Hono } from 'hono';
 import { overrideReason, siteOverrideLookup } from '../admin/override/lookup.ts';
 import { preauthRecord } from '../decision/audit-hook.ts';
 import { decidePreauth } from '../decision/preauth.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { preauthRequestSchema } from '../wire/schemas.ts';
 import type { RelayEnv } from './env.ts';
 import { record } from './record.ts';
 

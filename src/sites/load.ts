@@ -1,6 +1,6 @@
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { z } from 'zod';
 import type { DuoIntegration } from '../duo/api.ts';
-import { err, ok, type Result } from '../lib/result.ts';
 import {
   entryNameSchema,
   integrationSchema,

@@ -1,5 +1,5 @@
-import { sha256Hex } from '../wire/encoding.ts';
-import type { SitePolicy } from '../wire/schemas.ts';
+import { sha256Hex } from '@duo-edge/contract/encoding';
+import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { ResolvedSite } from './load.ts';
 
 const versions = new WeakMap<ResolvedSite, Promise<string>>();

@@ -1,6 +1,6 @@
+import { fromBase64Url, toBase64Url } from '@duo-edge/contract/encoding';
+import { DEFAULT_EDGE_DEADLINES, factorPreferenceSchema, failmodeSchema } from '@duo-edge/contract/wire';
 import { z } from 'zod';
-import { fromBase64Url, toBase64Url } from '../wire/encoding.ts';
-import { DEFAULT_EDGE_DEADLINES, factorPreferenceSchema, failmodeSchema } from '../wire/schemas.ts';
 
 /**
  * The SITES_CONFIG secret: named Duo integrations, and sites that use them. Strict objects, so a

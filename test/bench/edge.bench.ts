@@ -10,6 +10,8 @@
  *    keeps, here on node:sqlite in place of the Durable Object's SQLite), side by side.
  */
 import { DatabaseSync } from 'node:sqlite';
+import { err, ok } from '@duo-edge/contract/result';
+import { REPLAY_WINDOW_MS } from '@duo-edge/contract/signing';
 import { createApp } from '../../src/app.ts';
 import { NonceLog } from '../../src/coordination/nonce-log.ts';
 import { type AuthJob, runAuth } from '../../src/coordination/runner.ts';
@@ -17,8 +19,6 @@ import type { GateJob } from '../../src/coordination/user-gate.ts';
 import { noopRecorder } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import { createDuoClient } from '../../src/duo/client.ts';
-import { err, ok } from '../../src/lib/result.ts';
-import { REPLAY_WINDOW_MS } from '../../src/wire/signatures.ts';
 import { DEMO_INTEGRATION, startEmulator } from '../support/duo-emulator/index.ts';
 import { EXEMPT_USER, edgeTestBindings } from '../support/edge-bindings.ts';
 import { startEdge } from '../support/edge-harness.ts';

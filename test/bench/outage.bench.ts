@@ -9,7 +9,7 @@
  * time to the first failmode decision, p50/p99 once the breaker is open (goal p99 < 5 ms), and
  * time from the edge listening again to the first login decided by Duo again.
  */
-import { REPLY } from '../../src/failmode/messages.ts';
+import { REPLY } from '@duo-edge/contract/messages';
 import { scrapeMetric, startDuoAndEdge, startHungServer } from '../support/stack.ts';
 import { benchArgs } from './lib/args.ts';
 import { startBenchRelay } from './lib/bench-relay.ts';

@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateKeyPair } from '@duo-edge/contract/ed25519';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/wire/ed25519.ts';
 import { RELAY_B_KEY } from '../support/keys.ts';
 import { freeUdpPort, runDuoRelay, type StackProcess, spawnLocalStack } from '../support/local-stack/child.ts';
 import { freePort } from '../support/slapd.ts';

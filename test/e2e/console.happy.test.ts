@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { REPLY } from '@duo-edge/contract/messages';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { artifactsDir, launchChromium, type RunningBrowser } from '../support/browser.ts';
 import { TEST_ADMIN_TOKEN } from '../support/edge-bindings.ts';
 import { radclient } from '../support/radclient.ts';

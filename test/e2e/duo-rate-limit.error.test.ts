@@ -1,5 +1,5 @@
+import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { CODE_NAME, type RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import {
   type DuoAndEdge,

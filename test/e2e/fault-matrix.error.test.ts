@@ -1,7 +1,7 @@
+import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { FlowDecision } from '../../local-relay/src/flow/index.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { CODE_NAME, type LoginResult, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import type { FaultSpec } from '../support/duo-emulator/index.ts';
 import {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateKeyPair } from '@duo-edge/contract/ed25519';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../src/wire/ed25519.ts';
 import { CODE_NAME, type RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
 import { EDGE_KEY, RELAY_A_KEY, type TestKeyPair } from '../support/keys.ts';

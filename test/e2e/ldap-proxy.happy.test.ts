@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPLY } from '@duo-edge/contract/messages';
 import { Client, InvalidCredentialsError } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { FlowDecision } from '../../local-relay/src/flow/index.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { type LdapTool, ldapsearch, ldapwhoami, writeLdapProxyConfig } from '../support/ldap-proxy.ts';
 import { makeCertificates, type Slapd, startSlapd } from '../support/slapd.ts';
 import { type DuoAndEdge, freeTcpPort, freeUdpPort, startDuoAndEdge, startRelayInProcess } from '../support/stack.ts';

@@ -1,5 +1,5 @@
+import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { type BenchRelay, startBenchRelay } from '../bench/lib/bench-relay.ts';
 import { sampleRss } from '../bench/lib/process-memory.ts';
 import { CODE_NAME, type LoginResult, paced, type RadiusLoginClient, stationIp } from '../bench/lib/radius-load.ts';

@@ -1,7 +1,7 @@
+import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import { Attr, Code, decodePacket, getAttribute, textAttribute } from '../../local-relay/src/radius/index.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';
 import { buildRequest, openUdpPeer, type UdpPeer } from '../support/radclient.ts';
 import {

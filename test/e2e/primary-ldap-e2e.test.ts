@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPLY } from '@duo-edge/contract/messages';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RelayRuntime, startRelay } from '../../local-relay/src/cli/runtime.ts';
 import { loadConfig } from '../../local-relay/src/config/load.ts';
 import { hashPassword } from '../../local-relay/src/primary/scrypt-hash.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { type RunningEmulator, startEmulator } from '../support/duo-emulator/index.ts';
 import { edgeTestBindings } from '../support/edge-bindings.ts';
 import { type RunningEdge, startEdge } from '../support/edge-harness.ts';

@@ -1,6 +1,6 @@
+import { errorResponseSchema } from '@duo-edge/contract/wire';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
-import { errorResponseSchema } from '../../src/wire/schemas.ts';
 import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import {
   type DuoAndEdge,

@@ -1,6 +1,6 @@
+import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
 import { RELAY_C_KEY } from '../support/keys.ts';

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
+import type { StoredDecision } from '@duo-edge/contract/audit';
 import { beforeAll, expect, it } from 'vitest';
 import { adminApp } from '../../src/admin/app.ts';
-import type { StoredDecision } from '../../src/audit/schemas.ts';
 import { recordDecisions } from '../../src/audit/store.ts';
 import { heartbeatRoute } from '../../src/relays/heartbeat-route.ts';
 import { asRelay, decision, jsonPost } from './audit-fixtures.ts';

@@ -1,5 +1,5 @@
+import type { AuditRecord } from '@duo-edge/contract/audit';
 import { Hono } from 'hono';
-import type { AuditRecord } from '../../src/audit/schemas.ts';
 import type { RelayEnv } from '../../src/routes/env.ts';
 import { parseSites, type ResolvedSite } from '../../src/sites/load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
+import { REPLY } from '@duo-edge/contract/messages';
+import { authRequestSchema, preauthRequestSchema } from '@duo-edge/contract/wire';
 import { expect, it } from 'vitest';
 import { d1Recorder } from '../../src/audit/recorder.ts';
 import { listDecisions } from '../../src/audit/store.ts';
 import { authRecord, preauthRecord } from '../../src/decision/audit-hook.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
-import { authRequestSchema, preauthRequestSchema } from '../../src/wire/schemas.ts';
 
 const meta = { site: 'rec-site', relay: 'relay-key-b64', startedAt: 1_000, endedAt: 1_250 };
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
+import type { AuditRecordUpload } from '@duo-edge/contract/audit';
 import { expect, it } from 'vitest';
-import type { AuditRecordUpload } from '../../src/audit/schemas.ts';
 import { listDecisions } from '../../src/audit/store.ts';
 import { auditUploadRoute } from '../../src/audit/upload-route.ts';
 import { asRelay, jsonPost } from './audit-fixtures.ts';

@@ -1,6 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
+import { authResponseSchema } from '@duo-edge/contract/wire';
 import { afterEach, expect, inject, it } from 'vitest';
-import { authResponseSchema } from '../../src/wire/schemas.ts';
 import { SITE_C_LIMITS } from '../support/edge-bindings.ts';
 import { RELAY_C_KEY } from '../support/keys.ts';
 import { newLoginId, relayClient } from '../support/relay-signer.ts';

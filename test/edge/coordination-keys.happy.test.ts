@@ -1,6 +1,6 @@
+import { type AuthRequest, authRequestSchema } from '@duo-edge/contract/wire';
 import { expect, it } from 'vitest';
 import { coalesceKey, userGateName } from '../../src/coordination/keys.ts';
-import { type AuthRequest, authRequestSchema } from '../../src/wire/schemas.ts';
 
 const req = (overrides: Record<string, unknown> = {}): AuthRequest =>
   authRequestSchema.parse({

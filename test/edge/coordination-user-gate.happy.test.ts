@@ -1,5 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { ok } from '@duo-edge/contract/result';
+import { type AuthRequest, authRequestSchema } from '@duo-edge/contract/wire';
 import { afterEach, expect, it } from 'vitest';
 import { gateAuth } from '../../src/coordination/gate-auth.ts';
 import { userGateName } from '../../src/coordination/keys.ts';
@@ -7,8 +9,6 @@ import { type GateLimits, LIMIT_MESSAGE } from '../../src/coordination/limits.ts
 import { configureGate } from '../../src/coordination/runner.ts';
 import type { AuthParams, DuoAuth, DuoClient } from '../../src/duo/api.ts';
 import type { DuoResult } from '../../src/duo/result.ts';
-import { ok } from '../../src/lib/result.ts';
-import { type AuthRequest, authRequestSchema } from '../../src/wire/schemas.ts';
 import { randomNonce } from '../support/relay-signer.ts';
 
 /**

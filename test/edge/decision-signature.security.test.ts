@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers';
+import { HEADER } from '@duo-edge/contract/signing';
 import { describe, expect, it } from 'vitest';
-import { HEADER } from '../../src/wire/signatures.ts';
 import { EDGE_KEY, RELAY_A_KEY, STRANGER_KEY } from '../support/keys.ts';
 import { newLoginId, randomNonce, relayClient, verifyDecisionSignature } from '../support/relay-signer.ts';
 

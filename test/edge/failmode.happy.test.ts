@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers';
+import { REPLY } from '@duo-edge/contract/messages';
+import { authResponseSchema, preauthResponseSchema } from '@duo-edge/contract/wire';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { REPLY } from '../../src/failmode/messages.ts';
-import { authResponseSchema, preauthResponseSchema } from '../../src/wire/schemas.ts';
 import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { newLoginId, relayClient } from '../support/relay-signer.ts';
 

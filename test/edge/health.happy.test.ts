@@ -1,9 +1,9 @@
 import { env, exports } from 'cloudflare:workers';
+import { healthResponseSchema } from '@duo-edge/contract/wire';
 import { describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import type { DuoResult } from '../../src/duo/result.ts';
-import { healthResponseSchema } from '../../src/wire/schemas.ts';
 
 const emulator = inject('duoBaseUrl');
 

@@ -1,8 +1,8 @@
 import { env, exports } from 'cloudflare:workers';
+import type { StoredDecision } from '@duo-edge/contract/audit';
+import { REPLY } from '@duo-edge/contract/messages';
+import { preauthResponseSchema } from '@duo-edge/contract/wire';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import type { StoredDecision } from '../../src/audit/schemas.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
-import { preauthResponseSchema } from '../../src/wire/schemas.ts';
 import { TEST_ADMIN_TOKEN } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { relayClient } from '../support/relay-signer.ts';

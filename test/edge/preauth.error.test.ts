@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers';
+import { errorResponseSchema } from '@duo-edge/contract/wire';
 import { describe, expect, it } from 'vitest';
-import { errorResponseSchema } from '../../src/wire/schemas.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
 import { relayClient } from '../support/relay-signer.ts';
 

@@ -1,8 +1,8 @@
 import { exports } from 'cloudflare:workers';
+import { REPLY } from '@duo-edge/contract/messages';
+import { HEADER } from '@duo-edge/contract/signing';
+import { preauthResponseSchema } from '@duo-edge/contract/wire';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { REPLY } from '../../src/failmode/messages.ts';
-import { preauthResponseSchema } from '../../src/wire/schemas.ts';
-import { HEADER } from '../../src/wire/signatures.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { relayClient } from '../support/relay-signer.ts';

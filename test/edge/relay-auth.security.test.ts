@@ -1,8 +1,8 @@
 import { exports } from 'cloudflare:workers';
+import { utf8 } from '@duo-edge/contract/encoding';
+import { HEADER, MAX_BODY_BYTES } from '@duo-edge/contract/signing';
+import { errorResponseSchema } from '@duo-edge/contract/wire';
 import { describe, expect, it } from 'vitest';
-import { utf8 } from '../../src/wire/encoding.ts';
-import { errorResponseSchema } from '../../src/wire/schemas.ts';
-import { HEADER, MAX_BODY_BYTES } from '../../src/wire/signatures.ts';
 import { RELAY_A_KEY, RELAY_A_REVOKED_KEY, RELAY_B_KEY, STRANGER_KEY, type TestKeyPair } from '../support/keys.ts';
 import { type RelayRequestInput, relayClient, signRelayRequest } from '../support/relay-signer.ts';
 

@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers';
+import { HEADER } from '@duo-edge/contract/signing';
+import { errorResponseSchema } from '@duo-edge/contract/wire';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { errorResponseSchema } from '../../src/wire/schemas.ts';
-import { HEADER } from '../../src/wire/signatures.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
 import { newLoginId, type RelayRequestInput, signRelayRequest } from '../support/relay-signer.ts';
 

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
+import { type HeartbeatRequest, SILENT_AFTER_MS } from '@duo-edge/contract/heartbeat';
 import { expect, it } from 'vitest';
 import { heartbeatRoute } from '../../src/relays/heartbeat-route.ts';
-import { type HeartbeatRequest, SILENT_AFTER_MS } from '../../src/relays/schemas.ts';
 import { listRelays, recordHeartbeat } from '../../src/relays/store.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
 import { asRelay, jsonPost } from './audit-fixtures.ts';

@@ -1,6 +1,6 @@
 import { exports } from 'cloudflare:workers';
+import { sitePolicySchema } from '@duo-edge/contract/wire';
 import { describe, expect, it } from 'vitest';
-import { sitePolicySchema } from '../../src/wire/schemas.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { relayClient } from '../support/relay-signer.ts';

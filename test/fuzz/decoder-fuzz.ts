@@ -1,3 +1,4 @@
+import type { Result } from '@duo-edge/contract/result';
 import {
   checkMessageAuthenticator,
   type DecodedPacket,
@@ -6,7 +7,6 @@ import {
   encodePacket,
   unhidePassword,
 } from '../../local-relay/src/radius/index.ts';
-import type { Result } from '../../src/lib/result.ts';
 import { DEFAULT_TARGET, type FuzzTarget } from './corpus.ts';
 import { type Fail, fuzzLoop, type Violation } from './loop.ts';
 import { generateMutant, type Mutant } from './mutators.ts';

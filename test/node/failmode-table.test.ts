@@ -1,6 +1,6 @@
+import { decideOnFailure, type FailureKind, isFailOpenEligible, type Stage } from '@duo-edge/contract/failmode';
+import { REPLY } from '@duo-edge/contract/messages';
 import { describe, expect, it } from 'vitest';
-import { REPLY } from '../../src/failmode/messages.ts';
-import { decideOnFailure, type FailureKind, isFailOpenEligible, type Stage } from '../../src/failmode/rules.ts';
 
 /**
  * The failmode table of design.md, row by row, for both failmodes and both stages, with and

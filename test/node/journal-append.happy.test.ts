@@ -1,9 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { auditUploadRequestSchema } from '@duo-edge/contract/audit';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openJournal } from '../../local-relay/src/journal/journal.ts';
 import type { JournalRecord } from '../../local-relay/src/journal/record.ts';
-import { auditUploadRequestSchema } from '../../src/audit/schemas.ts';
 import { entry, memoryLogger, tempDir } from './journal-fixtures.ts';
 
 let dir: string;

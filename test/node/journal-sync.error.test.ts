@@ -1,8 +1,8 @@
+import type { AuditRecordUpload, AuditUploadResponse } from '@duo-edge/contract/audit';
 import pino from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { FlowDecision } from '../../local-relay/src/flow/decision.ts';
 import { startJournalSync } from '../../local-relay/src/runtime/journal-sync.ts';
-import type { AuditRecordUpload, AuditUploadResponse } from '../../src/audit/schemas.ts';
 import { tempDir } from './journal-fixtures.ts';
 
 let dir: string;

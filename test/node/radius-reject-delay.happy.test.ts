@@ -1,9 +1,9 @@
+import { REPLY } from '@duo-edge/contract/messages';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoginFlow } from '../../local-relay/src/flow/types.ts';
 import { Code, decodePacket } from '../../local-relay/src/radius/index.ts';
 import { createRadiusServer } from '../../local-relay/src/server/index.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { buildRequest, openUdpPeer, type UdpPeer } from '../support/radclient.ts';
 import { waitFor } from '../support/wait.ts';
 

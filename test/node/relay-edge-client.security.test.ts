@@ -3,11 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../local-relay/src/edge/breaker.ts';
-import { createEdgeClient, type EdgeClient } from '../../local-relay/src/edge/client.ts';
-import { loadIdentity } from '../../local-relay/src/edge/identity.ts';
 import {
   generateKeyPair,
   importPrivateKeyPem,
@@ -15,10 +10,15 @@ import {
   type Key,
   sign,
   verify,
-} from '../../src/wire/ed25519.ts';
-import { utf8 } from '../../src/wire/encoding.ts';
-import type { PreauthRequest } from '../../src/wire/schemas.ts';
-import { decisionMessage, HEADER, relayRequestMessage } from '../../src/wire/signatures.ts';
+} from '@duo-edge/contract/ed25519';
+import { utf8 } from '@duo-edge/contract/encoding';
+import { decisionMessage, HEADER, relayRequestMessage } from '@duo-edge/contract/signing';
+import type { PreauthRequest } from '@duo-edge/contract/wire';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../local-relay/src/edge/breaker.ts';
+import { createEdgeClient, type EdgeClient } from '../../local-relay/src/edge/client.ts';
+import { loadIdentity } from '../../local-relay/src/edge/identity.ts';
 
 type Mode =
   | 'good'

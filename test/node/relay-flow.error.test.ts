@@ -1,3 +1,5 @@
+import { REPLY } from '@duo-edge/contract/messages';
+import type { Failmode, PreauthResponse } from '@duo-edge/contract/wire';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EdgeApi } from '../../local-relay/src/edge/client.ts';
@@ -5,8 +7,6 @@ import type { EdgeFailure, EdgeResult } from '../../local-relay/src/edge/result.
 import { ChallengeStore, createFlow, type FlowDecision, type FlowOptions } from '../../local-relay/src/flow/index.ts';
 import type { LoginOutcome, LoginRequest } from '../../local-relay/src/flow/types.ts';
 import type { PrimaryAuthenticator, PrimaryOutcome } from '../../local-relay/src/primary/types.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
-import type { Failmode, PreauthResponse } from '../../src/wire/schemas.ts';
 
 const AUTH_PREAUTH: PreauthResponse = {
   result: 'auth',

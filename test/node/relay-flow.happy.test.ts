@@ -1,3 +1,5 @@
+import { REPLY } from '@duo-edge/contract/messages';
+import type { AuthRequest, AuthResponse, Device, PreauthRequest, PreauthResponse } from '@duo-edge/contract/wire';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EdgeApi } from '../../local-relay/src/edge/client.ts';
@@ -6,8 +8,6 @@ import type { FlowOptions } from '../../local-relay/src/flow/index.ts';
 import { ChallengeStore, createFlow, type FlowDecision } from '../../local-relay/src/flow/index.ts';
 import type { LoginOutcome, LoginRequest } from '../../local-relay/src/flow/types.ts';
 import type { PrimaryAuthenticator } from '../../local-relay/src/primary/types.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
-import type { AuthRequest, AuthResponse, Device, PreauthRequest, PreauthResponse } from '../../src/wire/schemas.ts';
 
 const PUSH_PHONE: Device = { device: 'DPHONE1', type: 'phone', capabilities: ['auto', 'push', 'sms', 'phone'] };
 const SECOND_PHONE: Device = { device: 'DPHONE2', type: 'phone', capabilities: ['auto', 'push', 'phone'] };

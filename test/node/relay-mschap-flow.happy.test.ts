@@ -1,3 +1,5 @@
+import { REPLY } from '@duo-edge/contract/messages';
+import type { Device, PreauthResponse } from '@duo-edge/contract/wire';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EdgeApi } from '../../local-relay/src/edge/client.ts';
@@ -17,8 +19,6 @@ import {
 } from '../../local-relay/src/radius/index.ts';
 import { toLoginRequest } from '../../local-relay/src/server/login-request.ts';
 import { encodeOutcome } from '../../local-relay/src/server/outcome-reply.ts';
-import { REPLY } from '../../src/failmode/messages.ts';
-import type { Device, PreauthResponse } from '../../src/wire/schemas.ts';
 import { msChapV2NasRequest, NAS_SECRET, nasRequest } from '../support/radius-upstream-fixtures.ts';
 
 /**

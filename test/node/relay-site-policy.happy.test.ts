@@ -1,12 +1,12 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SitePolicy } from '@duo-edge/contract/wire';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy, savePolicy } from '../../local-relay/src/edge/policy-file.ts';
 import type { EdgeResult } from '../../local-relay/src/edge/result.ts';
 import { createSitePolicyStore, failmodeReason } from '../../local-relay/src/edge/site-policy.ts';
-import type { SitePolicy } from '../../src/wire/schemas.ts';
 
 const POLICY: SitePolicy = {
   site: 'site-a',

@@ -1,6 +1,6 @@
+import type { SitePolicy } from '@duo-edge/contract/wire';
 import { describe, expect, it } from 'vitest';
 import { correctionText, EDGE_DEADLINE_MARGIN_MS, stageTimeouts } from '../../local-relay/src/edge/stage-timeouts.ts';
-import type { SitePolicy } from '../../src/wire/schemas.ts';
 
 const POLICY: SitePolicy = {
   site: 'site-a',

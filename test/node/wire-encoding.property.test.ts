@@ -1,6 +1,6 @@
+import { fromBase64Url, MAX_BASE64_CHARS, toBase64, toBase64Url } from '@duo-edge/contract/encoding';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromBase64Url, MAX_BASE64_CHARS, toBase64, toBase64Url } from '../../src/wire/encoding.ts';
 
 const bytes = fc.uint8Array({ maxLength: 3 * 1024 });
 

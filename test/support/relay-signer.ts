@@ -1,6 +1,6 @@
-import { importPrivateKeyPem, importPublicKey, type Key, sign, verify } from '../../src/wire/ed25519.ts';
-import { toBase64Url, toHex, utf8 } from '../../src/wire/encoding.ts';
-import { decisionMessage, HEADER, relayRequestMessage } from '../../src/wire/signatures.ts';
+import { importPrivateKeyPem, importPublicKey, type Key, sign, verify } from '@duo-edge/contract/ed25519';
+import { toBase64Url, toHex, utf8 } from '@duo-edge/contract/encoding';
+import { decisionMessage, HEADER, relayRequestMessage } from '@duo-edge/contract/signing';
 import type { TestKeyPair } from './keys.ts';
 
 export interface RelayRequestInput {

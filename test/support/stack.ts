@@ -5,16 +5,16 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { StoredDecision } from '@duo-edge/contract/audit';
+import { importPrivateKeyPem, type Key, sign } from '@duo-edge/contract/ed25519';
+import { utf8 } from '@duo-edge/contract/encoding';
+import { decisionMessage, HEADER } from '@duo-edge/contract/signing';
 import pino from 'pino';
 import { type RelayRuntime, startRelay } from '../../local-relay/src/cli/runtime.ts';
 import { loadConfig } from '../../local-relay/src/config/load.ts';
 import type { DecisionHook } from '../../local-relay/src/flow/index.ts';
 import type { LogLevel } from '../../local-relay/src/log.ts';
 import { derive, formatScryptHash } from '../../local-relay/src/primary/scrypt-hash.ts';
-import type { StoredDecision } from '../../src/audit/schemas.ts';
-import { importPrivateKeyPem, type Key, sign } from '../../src/wire/ed25519.ts';
-import { utf8 } from '../../src/wire/encoding.ts';
-import { decisionMessage, HEADER } from '../../src/wire/signatures.ts';
 import { RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo-emulator/index.ts';
 import {

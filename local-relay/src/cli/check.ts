@@ -1,9 +1,9 @@
 import { createSocket } from 'node:dgram';
 import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
+import type { Key } from '@duo-edge/contract/ed25519';
+import type { SitePolicy } from '@duo-edge/contract/wire';
 import pino from 'pino';
-import type { Key } from '../../../src/wire/ed25519.ts';
-import type { SitePolicy } from '../../../src/wire/schemas.ts';
 import { parseListen } from '../config/addresses.ts';
 import { ConfigError } from '../config/errors.ts';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';

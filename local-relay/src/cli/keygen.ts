@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { generateKeyPair } from '../../../src/wire/ed25519.ts';
+import { generateKeyPair } from '@duo-edge/contract/ed25519';
 
 /** `duo-relay keygen`: the private key only ever goes to the file, created 0600 and not overwritten by accident. */
 export async function keygen(out: string, force: boolean): Promise<string> {

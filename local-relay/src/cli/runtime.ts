@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Key } from '@duo-edge/contract/ed25519';
+import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
-import type { Key } from '../../../src/wire/ed25519.ts';
-import type { SitePolicy } from '../../../src/wire/schemas.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';

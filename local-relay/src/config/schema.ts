@@ -1,6 +1,6 @@
+import { fromBase64Url } from '@duo-edge/contract/encoding';
+import { factorPreferenceSchema, failmodeSchema } from '@duo-edge/contract/wire';
 import { z } from 'zod';
-import { fromBase64Url } from '../../../src/wire/encoding.ts';
-import { factorPreferenceSchema, failmodeSchema } from '../../../src/wire/schemas.ts';
 import { parseDn } from '../ldap/dn.ts';
 import { ldapConfigSchema } from '../primary/ldap-config.ts';
 import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';

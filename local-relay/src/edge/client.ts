@@ -1,15 +1,10 @@
 import { TextDecoder } from 'node:util';
-import type { Logger } from 'pino';
-import type { z } from 'zod';
-import {
-  type AuditRecordUpload,
-  type AuditUploadResponse,
-  auditUploadResponseSchema,
-} from '../../../src/audit/schemas.ts';
-import { type HeartbeatRequest, heartbeatResponseSchema } from '../../../src/relays/schemas.ts';
-import { readBounded } from '../../../src/wire/bounded-body.ts';
-import type { Key } from '../../../src/wire/ed25519.ts';
-import { utf8 } from '../../../src/wire/encoding.ts';
+import { type AuditRecordUpload, type AuditUploadResponse, auditUploadResponseSchema } from '@duo-edge/contract/audit';
+import { readBounded } from '@duo-edge/contract/bounded-body';
+import type { Key } from '@duo-edge/contract/ed25519';
+import { utf8 } from '@duo-edge/contract/encoding';
+import { type HeartbeatRequest, heartbeatResponseSchema } from '@duo-edge/contract/heartbeat';
+import { HEADER } from '@duo-edge/contract/signing';
 import {
   type AuthRequest,
   type AuthResponse,
@@ -21,8 +16,9 @@ import {
   preauthResponseSchema,
   type SitePolicy,
   sitePolicySchema,
-} from '../../../src/wire/schemas.ts';
-import { HEADER } from '../../../src/wire/signatures.ts';
+} from '@duo-edge/contract/wire';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { CircuitBreaker } from './breaker.ts';
 import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';

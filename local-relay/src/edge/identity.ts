@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { importPrivateKeyPem, importPublicKey, type Key, publicKeyOf } from '../../../src/wire/ed25519.ts';
+import { importPrivateKeyPem, importPublicKey, type Key, publicKeyOf } from '@duo-edge/contract/ed25519';
 import type { RelayIdentity } from './signing.ts';
 
 /** The relay's signing identity from its PEM key file; a readable error names what is wrong. */

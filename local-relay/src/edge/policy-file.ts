@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { type SitePolicy, sitePolicySchema } from '../../../src/wire/schemas.ts';
+import { type SitePolicy, sitePolicySchema } from '@duo-edge/contract/wire';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 
 /** The last-known-good site policy on disk, written atomically: a crash leaves old or new, never half. */

@@ -1,5 +1,5 @@
 import { TextDecoder } from 'node:util';
-import { errorResponseSchema } from '../../../src/wire/schemas.ts';
+import { errorResponseSchema } from '@duo-edge/contract/wire';
 
 /** Error codes are short snake_case words; anything else is not shown, so a body cannot forge log lines. */
 const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;

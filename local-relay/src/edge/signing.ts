@@ -1,6 +1,6 @@
-import { type Key, sign, verify } from '../../../src/wire/ed25519.ts';
-import { toBase64Url } from '../../../src/wire/encoding.ts';
-import { decisionMessage, HEADER, relayRequestMessage } from '../../../src/wire/signatures.ts';
+import { type Key, sign, verify } from '@duo-edge/contract/ed25519';
+import { toBase64Url } from '@duo-edge/contract/encoding';
+import { decisionMessage, HEADER, relayRequestMessage } from '@duo-edge/contract/signing';
 
 /** The relay's side of src/wire/signatures.ts: sign what goes out, verify what comes back. */
 

@@ -1,5 +1,5 @@
+import type { Failmode, SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
-import type { Failmode, SitePolicy } from '../../../src/wire/schemas.ts';
 import type { EdgeClient } from './client.ts';
 import { describe } from './client.ts';
 import { loadPolicy, savePolicy } from './policy-file.ts';

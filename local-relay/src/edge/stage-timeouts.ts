@@ -1,4 +1,4 @@
-import { DEFAULT_EDGE_DEADLINES, type SitePolicy } from '../../../src/wire/schemas.ts';
+import { DEFAULT_EDGE_DEADLINES, type SitePolicy } from '@duo-edge/contract/wire';
 
 /**
  * The relay's per-stage timeout must outlast the edge's deadline for that stage: otherwise a slow

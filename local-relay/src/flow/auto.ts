@@ -1,5 +1,5 @@
-import { REPLY } from '../../../src/failmode/messages.ts';
-import type { FactorPreference } from '../../../src/wire/schemas.ts';
+import { REPLY } from '@duo-edge/contract/messages';
+import type { FactorPreference } from '@duo-edge/contract/wire';
 import { type ConcatOptions, splitConcat } from './concat-split.ts';
 import type { FlowDeps } from './deps.ts';
 import { selectFactor } from './factor-select.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Device } from '../../../src/wire/schemas.ts';
+import type { Device } from '@duo-edge/contract/wire';
 import type { RawAttribute } from '../primary/types.ts';
 
 /**

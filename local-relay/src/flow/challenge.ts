@@ -1,4 +1,4 @@
-import { REPLY } from '../../../src/failmode/messages.ts';
+import { REPLY } from '@duo-edge/contract/messages';
 import type { ChallengeEntry } from './challenge-store.ts';
 import type { FlowDeps } from './deps.ts';
 import { parseFactorToken } from './factor-token.ts';

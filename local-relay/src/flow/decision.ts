@@ -1,4 +1,4 @@
-import type { DecisionSource } from '../../../src/wire/schemas.ts';
+import type { DecisionSource } from '@duo-edge/contract/wire';
 
 /**
  * One decision of a login flow, handed to `onDecision` for the auth-event log and metrics

@@ -1,5 +1,5 @@
+import type { FactorPreference, Failmode } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
-import type { FactorPreference, Failmode } from '../../../src/wire/schemas.ts';
 import type { EdgeApi } from '../edge/client.ts';
 import type { PrimaryAdmission } from '../primary/admission.ts';
 import type { PrimaryAuthenticator } from '../primary/types.ts';

@@ -1,4 +1,4 @@
-import { REPLY } from '../../../src/failmode/messages.ts';
+import { REPLY } from '@duo-edge/contract/messages';
 import type { EdgeApi } from '../edge/client.ts';
 import type { FlowDeps } from './deps.ts';
 import { isFactorToken, parseFactorToken } from './factor-token.ts';

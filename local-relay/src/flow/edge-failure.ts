@@ -1,5 +1,5 @@
-import { decideOnFailure, type FailmodeDecision, type FailureKind, type Stage } from '../../../src/failmode/rules.ts';
-import type { Failmode } from '../../../src/wire/schemas.ts';
+import { decideOnFailure, type FailmodeDecision, type FailureKind, type Stage } from '@duo-edge/contract/failmode';
+import type { Failmode } from '@duo-edge/contract/wire';
 import type { EdgeFailure } from '../edge/result.ts';
 
 /**

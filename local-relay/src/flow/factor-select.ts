@@ -1,4 +1,4 @@
-import type { FactorPreference, PreauthResponse } from '../../../src/wire/schemas.ts';
+import type { FactorPreference, PreauthResponse } from '@duo-edge/contract/wire';
 import type { FactorChoice } from './factor-token.ts';
 
 type AuthPreauth = Extract<PreauthResponse, { result: 'auth' }>;

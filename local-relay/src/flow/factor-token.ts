@@ -1,4 +1,4 @@
-import type { Device } from '../../../src/wire/schemas.ts';
+import type { Device } from '@duo-edge/contract/wire';
 
 /**
  * What a user typed as a second factor (concat suffix, duo_only password, challenge answer):

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { REPLY } from '../../../src/failmode/messages.ts';
-import type { AuthRequest, PreauthResponse } from '../../../src/wire/schemas.ts';
+import { REPLY } from '@duo-edge/contract/messages';
+import type { AuthRequest, PreauthResponse } from '@duo-edge/contract/wire';
 import { describe } from '../edge/client.ts';
 import type { PrimaryOutcome, RawAttribute } from '../primary/types.ts';
 import type { ChallengeEntry } from './challenge-store.ts';

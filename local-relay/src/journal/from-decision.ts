@@ -1,4 +1,4 @@
-import { factorSchema } from '../../../src/wire/schemas.ts';
+import { factorSchema } from '@duo-edge/contract/wire';
 import type { FlowDecision } from '../flow/decision.ts';
 import type { JournalEntry } from './record.ts';
 

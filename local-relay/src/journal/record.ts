@@ -1,5 +1,5 @@
+import { auditRecordUploadSchema } from '@duo-edge/contract/audit';
 import type { z } from 'zod';
-import { auditRecordUploadSchema } from '../../../src/audit/schemas.ts';
 
 /** One journalled decision: exactly what `POST /v1/audit` takes, so lines upload as they are. */
 export const journalRecordSchema = auditRecordUploadSchema;

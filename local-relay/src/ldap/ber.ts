@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 
 /**
  * A strict reader for the BER subset LDAP uses (RFC 4511 section 5.1): single-byte identifiers

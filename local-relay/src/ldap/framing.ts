@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { type BerError, readHeader } from './ber.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { Attr, MICROSOFT_VENDOR_ID, MsAttr } from '../radius/dictionary.ts';
 import { decryptMppeKey, encryptMppeKey, type MppeError } from '../radius/mppe.ts';
 import type { RadiusAttribute } from '../radius/packet.ts';

@@ -1,5 +1,5 @@
+import { assertNever } from '@duo-edge/contract/result';
 import type { Logger } from 'pino';
-import { assertNever } from '../../../src/lib/result.ts';
 import { newRequestAuthenticator } from '../radius/authenticator.ts';
 import { Attr, Code } from '../radius/dictionary.ts';
 import {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { xorChain } from './password.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { md5 } from './md5.ts';
 
 /** RFC 2865 §5.2: the hidden String is 16..128 octets, a multiple of 16. */

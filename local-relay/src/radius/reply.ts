@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { verifyResponseAuthenticator } from './authenticator.ts';
 import { Attr, AUTHENTICATOR_LENGTH, HEADER_LENGTH } from './dictionary.ts';
 import { hmacMd5, md5 } from './md5.ts';

@@ -1,4 +1,4 @@
-import { ok, type Result } from '../../../src/lib/result.ts';
+import { ok, type Result } from '@duo-edge/contract/result';
 import { Attr, AUTHENTICATOR_LENGTH } from './dictionary.ts';
 import { signMessageAuthenticator } from './message-authenticator.ts';
 import { type EncodeError, encodePacket, type RadiusAttribute } from './packet.ts';

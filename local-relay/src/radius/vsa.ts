@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../../src/lib/result.ts';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { Attr, MAX_ATTRIBUTE_VALUE_LENGTH } from './dictionary.ts';
 import type { RadiusAttribute } from './packet.ts';
 

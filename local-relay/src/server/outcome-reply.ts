@@ -1,4 +1,4 @@
-import { assertNever, type Result } from '../../../src/lib/result.ts';
+import { assertNever, type Result } from '@duo-edge/contract/result';
 import type { LoginAnswer } from '../flow/types.ts';
 import { Attr, Code } from '../radius/dictionary.ts';
 import { type DecodedPacket, type EncodeError, getAttributes, type RadiusAttribute } from '../radius/packet.ts';

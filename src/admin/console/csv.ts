@@ -1,4 +1,4 @@
-import type { StoredDecision } from '../../audit/schemas.ts';
+import type { StoredDecision } from '@duo-edge/contract/audit';
 
 export const CSV_COLUMNS = [
   'id',

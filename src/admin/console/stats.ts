@@ -1,5 +1,5 @@
-import type { StoredDecision } from '../../audit/schemas.ts';
-import type { DecisionSource } from '../../wire/schemas.ts';
+import type { StoredDecision } from '@duo-edge/contract/audit';
+import type { DecisionSource } from '@duo-edge/contract/wire';
 
 /** Aggregates for the overview, straight from the audit log. */
 

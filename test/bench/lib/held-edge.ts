@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { importPrivateKeyPem, sign } from '../../../src/wire/ed25519.ts';
-import { utf8 } from '../../../src/wire/encoding.ts';
-import { decisionMessage, HEADER } from '../../../src/wire/signatures.ts';
+import { importPrivateKeyPem, sign } from '@duo-edge/contract/ed25519';
+import { utf8 } from '@duo-edge/contract/encoding';
+import { decisionMessage, HEADER } from '@duo-edge/contract/signing';
 import { EDGE_KEY } from '../../support/keys.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateKeyPair, importPrivateKeyPem, publicKeyOf } from '@duo-edge/contract/ed25519';
 import { hashPassword } from '../../../local-relay/src/primary/scrypt-hash.ts';
 import type { SitesConfigInput } from '../../../src/sites/schema.ts';
-import { generateKeyPair, importPrivateKeyPem, publicKeyOf } from '../../../src/wire/ed25519.ts';
 import { DEMO_USERS } from '../duo-emulator/index.ts';
 import { DEMO_INTEGRATION_CONFIG } from '../edge-bindings.ts';
 import { DEMO, type LocalStackOptions } from './options.ts';

@@ -1,6 +1,6 @@
-import type { StoredDecision } from '../../../audit/schemas.ts';
-import { auditResultSchema } from '../../../audit/schemas.ts';
-import { decisionSourceSchema } from '../../../wire/schemas.ts';
+import type { StoredDecision } from '@duo-edge/contract/audit';
+import { auditResultSchema } from '@duo-edge/contract/audit';
+import { decisionSourceSchema } from '@duo-edge/contract/wire';
 import { Layout, Notice } from './layout.tsx';
 import { DecisionTable } from './tables.tsx';
 

@@ -1,4 +1,4 @@
-import type { StoredDecision } from '../../../audit/schemas.ts';
+import type { StoredDecision } from '@duo-edge/contract/audit';
 import type { ResolvedSite } from '../../../sites/load.ts';
 import type { SiteOverride } from '../../override/store.ts';
 import type { DecisionCount } from '../stats.ts';

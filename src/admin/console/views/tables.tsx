@@ -1,4 +1,4 @@
-import type { StoredDecision } from '../../../audit/schemas.ts';
+import type { StoredDecision } from '@duo-edge/contract/audit';
 import type { RelayStatus } from '../../../relays/store.ts';
 import type { SiteOverride } from '../../override/store.ts';
 import { age, iso } from '../format.ts';

@@ -1,5 +1,5 @@
-import { assertNever } from '../lib/result.ts';
 import { REPLY } from './messages.ts';
+import { assertNever } from './result.ts';
 
 /**
  * The failmode decision, Duo Authentication Proxy parity (design.md "Failmode rules").

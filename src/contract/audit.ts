@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decisionSourceSchema, factorSchema } from '../wire/schemas.ts';
+import { decisionSourceSchema, factorSchema } from './wire.ts';
 
 /**
  * The audit record, one per decision. The edge writes its own; relays upload the ones they made
