@@ -1,5 +1,5 @@
-import { build, type Metafile } from 'esbuild';
 import { readFile } from 'node:fs/promises';
+import { build, type Metafile } from 'esbuild';
 
 export interface RelayBundle {
   /** One CommonJS file with the relay and every module it imports, dependencies included. */
@@ -17,7 +17,8 @@ export async function bundleRelay(root: string, version: string, outfile: string
   const result = await build({
     stdin: {
       // The bin's top-level await has no CommonJS form; this is the same call without it.
-      contents: "import { main } from './local-relay/src/cli/main.ts';\nmain(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
+      contents:
+        "import { main } from './local-relay/src/cli/main.ts';\nmain(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n",
       resolveDir: root,
       sourcefile: 'duo-relay-entry.ts',
       loader: 'ts',
@@ -47,4 +48,3 @@ export async function bundleRelay(root: string, version: string, outfile: string
   }
   return { file: outfile, metafile: result.metafile };
 }
-

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PinnedFile } from './runtimes.ts';
 import { run } from './run.ts';
+import type { PinnedFile } from './runtimes.ts';
 
 /**
  * One file out of a pinned npm tarball. `npm pack` fetches through the npm cache whatever the
@@ -16,7 +16,14 @@ export async function fetchPinnedFile(pin: PinnedFile, cacheDir: string): Promis
   const marker = join(dir, '.integrity');
   if (existsSync(out) && existsSync(marker) && (await readFile(marker, 'utf8')) === pin.integrity) return out;
   await mkdir(dir, { recursive: true });
-  const packed = await run('npm', ['pack', `${pin.name}@${pin.version}`, '--pack-destination', dir, '--json', '--silent']);
+  const packed = await run('npm', [
+    'pack',
+    `${pin.name}@${pin.version}`,
+    '--pack-destination',
+    dir,
+    '--json',
+    '--silent',
+  ]);
   const [{ filename }] = JSON.parse(packed) as [{ filename: string }];
   const tarball = join(dir, filename);
   const actual = `sha512-${createHash('sha512')

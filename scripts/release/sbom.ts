@@ -26,11 +26,17 @@ export async function bundledPackages(root: string, metafile: Metafile): Promise
   const components = await Promise.all(
     [...dirs].map(async (dir) => {
       const manifest = JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as NpmComponent;
-      return { name: manifest.name, version: manifest.version, ...(manifest.license ? { license: manifest.license } : {}) };
+      return {
+        name: manifest.name,
+        version: manifest.version,
+        ...(manifest.license ? { license: manifest.license } : {}),
+      };
     }),
   );
   const unique = new Map(components.map((c) => [`${c.name}@${c.version}`, c]));
-  return [...unique.values()].sort((a, b) => (a.name === b.name ? a.version.localeCompare(b.version) : a.name < b.name ? -1 : 1));
+  return [...unique.values()].sort((a, b) =>
+    a.name === b.name ? a.version.localeCompare(b.version) : a.name < b.name ? -1 : 1,
+  );
 }
 
 const purl = (c: { name: string; version: string }) =>

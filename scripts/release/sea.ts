@@ -1,8 +1,8 @@
 import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { NODE_VERSION } from './runtimes.ts';
 import { run } from './run.ts';
+import { NODE_VERSION } from './runtimes.ts';
 
 /** Node's fuse that tells a node binary it carries an application (documented in Node's SEA guide). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -14,7 +14,9 @@ const POSTJECT = createRequire(import.meta.url).resolve('postject/dist/cli.js');
  */
 export async function seaBlob(bundle: string, workDir: string): Promise<string> {
   if (process.version !== `v${NODE_VERSION}`) {
-    throw new Error(`the SEA blob must be made by Node ${NODE_VERSION} (the runtime it goes into), not ${process.version}`);
+    throw new Error(
+      `the SEA blob must be made by Node ${NODE_VERSION} (the runtime it goes into), not ${process.version}`,
+    );
   }
   const config = join(workDir, 'sea-config.json');
   const blob = join(workDir, 'sea-prep.blob');

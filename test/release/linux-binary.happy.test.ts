@@ -1,8 +1,8 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPLY } from '../../src/failmode/messages.ts';
 import { linuxBinary, ROOT, relayManifest } from '../../scripts/release/build.ts';
+import { REPLY } from '../../src/failmode/messages.ts';
 import { healthcheckScript, relayDockerfile } from '../support/dockerfile.ts';
 import { runProcess } from '../support/process.ts';
 import { radclient } from '../support/radclient.ts';
@@ -83,13 +83,17 @@ describe('duo-relay-linux-x64 alone in an empty folder', () => {
   });
 
   it("passes the container image's HEALTHCHECK command", async () => {
-    const check = await runProcess('bash', ['-c', healthcheckScript(relayDockerfile(ROOT), managementPort)], { killAfterMs: 10_000 });
+    const check = await runProcess('bash', ['-c', healthcheckScript(relayDockerfile(ROOT), managementPort)], {
+      killAfterMs: 10_000,
+    });
     expect(check.code, check.stderr).toBe(0);
   });
 
   it('fails that HEALTHCHECK once the relay is gone', async () => {
     const stopped = await freeTcpPort();
-    const check = await runProcess('bash', ['-c', healthcheckScript(relayDockerfile(ROOT), stopped)], { killAfterMs: 10_000 });
+    const check = await runProcess('bash', ['-c', healthcheckScript(relayDockerfile(ROOT), stopped)], {
+      killAfterMs: 10_000,
+    });
     expect(check.code).not.toBe(0);
   });
 });

@@ -31,6 +31,7 @@ export function relayDockerfile(root: string): DockerStep[] {
 export function healthcheckScript(steps: DockerStep[], managementPort: number): string {
   const healthcheck = steps.filter((s) => s.instruction === 'HEALTHCHECK').at(-1)?.args ?? '';
   const cmd = JSON.parse(healthcheck.slice(healthcheck.indexOf('CMD ') + 4)) as string[];
-  if (cmd[0] !== 'bash' || cmd[1] !== '-c' || cmd.length !== 3) throw new Error(`unexpected HEALTHCHECK: ${healthcheck}`);
+  if (cmd[0] !== 'bash' || cmd[1] !== '-c' || cmd.length !== 3)
+    throw new Error(`unexpected HEALTHCHECK: ${healthcheck}`);
   return cmd[2]!.replaceAll('/9812', `/${managementPort}`);
 }

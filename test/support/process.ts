@@ -13,7 +13,11 @@ export function runProcess(
   options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -30,6 +34,10 @@ export function runProcess(
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
+    });
+    // A program that exits without reading its input is not an error of the run: its exit code says how it went.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(e);
     });
     child.stdin.end(options.input ?? '');
   });
