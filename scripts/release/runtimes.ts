@@ -39,7 +39,9 @@ export const NODE_RUNTIMES: Record<Target, PinnedFile> = {
   },
 };
 
-/** WinSW 1.17 (.NET Framework 4), as the node-windows package ships it. */
+/** WinSW (.NET Framework 4), as the node-windows package ships it. */
+export const WINSW_VERSION = '1.17.0';
+
 export const WINSW: PinnedFile = {
   name: 'node-windows',
   version: '0.1.14',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Metafile } from 'esbuild';
-import { NODE_VERSION, WINSW } from './runtimes.ts';
+import { NODE_VERSION, WINSW, WINSW_VERSION } from './runtimes.ts';
 
 interface NpmComponent {
   name: string;
@@ -66,7 +66,7 @@ export function cycloneDx(opts: {
     ...opts.packages.map(library),
     {
       type: 'platform',
-      'bom-ref': 'pkg:generic/node@' + NODE_VERSION,
+      'bom-ref': `pkg:generic/node@${NODE_VERSION}`,
       name: 'node',
       version: NODE_VERSION,
       description: 'Node.js runtime of the single executables (linux-x64, linux-arm64, win-x64)',
@@ -77,16 +77,13 @@ export function cycloneDx(opts: {
       type: 'application',
       'bom-ref': purl(WINSW),
       name: 'winsw',
-      version: '1.17.0',
+      version: WINSW_VERSION,
       description: `Windows service wrapper, from ${WINSW.name}@${WINSW.version} (Windows zip only)`,
       purl: purl(WINSW),
       licenses: [{ expression: 'MIT' }],
     },
   ];
   const body = {
-    bomFormat: 'CycloneDX',
-    specVersion: '1.5',
-    version: 1,
     metadata: {
       timestamp: new Date(opts.epoch * 1000).toISOString(),
       tools: { components: [{ type: 'application', name: 'esbuild', version: opts.esbuildVersion }] },
@@ -105,5 +102,12 @@ export function cycloneDx(opts: {
   const digest = createHash('sha256').update(JSON.stringify(body)).digest('hex');
   // A name-based UUID (version 5 layout) from the content: the same document gets the same number.
   const uuid = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-${((Number.parseInt(digest[16] ?? '0', 16) & 0x3) | 0x8).toString(16)}${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
-  return `${JSON.stringify({ bomFormat: body.bomFormat, specVersion: body.specVersion, serialNumber: `urn:uuid:${uuid}`, ...body }, null, 2)}\n`;
+  const document = {
+    bomFormat: 'CycloneDX',
+    specVersion: '1.5',
+    serialNumber: `urn:uuid:${uuid}`,
+    version: 1,
+    ...body,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
 }

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Code } from '../../local-relay/src/radius/index.ts';
 import { BUNDLE, linuxBinary, ROOT } from '../../scripts/release/build.ts';
+import type { ChildEnv } from '../support/process.ts';
 import { buildRequest, openUdpPeer } from '../support/radclient.ts';
 import { DUO_RELAY_BIN, freeTcpPort, freeUdpPort, STACK_RADIUS_SECRET, writeRelayConfig } from '../support/stack.ts';
 import { benchArgs } from './lib/args.ts';
@@ -23,24 +24,28 @@ import { ms, printHeader, sleep, summarize, table } from './lib/stats.ts';
 const { runs: RUNS } = benchArgs({ runs: 5 });
 const dist = join(ROOT, 'dist');
 
-const variants: Array<{ name: string; file?: string; command: (config: string) => [string, string[]]; env?: object }> =
-  [
-    {
-      name: `SEA binary (${linuxBinary('x64')})`,
-      file: join(dist, linuxBinary('x64')),
-      command: (config) => [join(dist, linuxBinary('x64')), ['start', '--config', config]],
-      env: { PATH: '' },
-    },
-    {
-      name: `npm bundle on Node ${process.version} (${BUNDLE})`,
-      file: join(dist, BUNDLE),
-      command: (config) => [process.execPath, [join(dist, BUNDLE), 'start', '--config', config]],
-    },
-    {
-      name: 'TypeScript sources (type stripping)',
-      command: (config) => [process.execPath, [DUO_RELAY_BIN, 'start', '--config', config]],
-    },
-  ];
+const variants: Array<{
+  name: string;
+  file?: string;
+  command: (config: string) => [string, string[]];
+  env?: ChildEnv;
+}> = [
+  {
+    name: `SEA binary (${linuxBinary('x64')})`,
+    file: join(dist, linuxBinary('x64')),
+    command: (config) => [join(dist, linuxBinary('x64')), ['start', '--config', config]],
+    env: { PATH: '' },
+  },
+  {
+    name: `npm bundle on Node ${process.version} (${BUNDLE})`,
+    file: join(dist, BUNDLE),
+    command: (config) => [process.execPath, [join(dist, BUNDLE), 'start', '--config', config]],
+  },
+  {
+    name: 'TypeScript sources (type stripping)',
+    command: (config) => [process.execPath, [DUO_RELAY_BIN, 'start', '--config', config]],
+  },
+];
 
 async function startOnce(variant: (typeof variants)[number]): Promise<{ startMs: number; rss: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'release-bench-'));
@@ -57,7 +62,7 @@ async function startOnce(variant: (typeof variants)[number]): Promise<{ startMs:
   const peer = await openUdpPeer();
   const [cmd, args] = variant.command(config);
   const started = performance.now();
-  const child = spawn(cmd, args, { cwd: dir, env: { ...(variant.env ?? process.env) }, stdio: 'ignore' });
+  const child = spawn(cmd, args, { cwd: dir, env: variant.env as NodeJS.ProcessEnv | undefined, stdio: 'ignore' });
   try {
     let identifier = 0;
     for (;;) {

@@ -10,10 +10,6 @@ export default function buildDist(): void {
   if (process.env.DUO_RELAY_DIST_PREBUILT === '1') return;
   const res = spawnSync('npm', ['run', 'release'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   if (res.status !== 0) throw new Error(`npm run release failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
-  process.stdout.write(
-    res.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('dist/'))
-      .join('\n') + '\n',
-  );
+  const written = res.stdout.split('\n').find((l) => l.startsWith('dist/'));
+  if (written) process.stdout.write(`${written}\n`);
 }

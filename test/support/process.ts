@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 
+/** A child's whole environment (the compiled-in ProcessEnv type has the edge's bindings as required keys). */
+export type ChildEnv = Record<string, string | undefined>;
+
 export interface ProcessRun {
   code: number | null;
   stdout: string;
@@ -10,12 +13,12 @@ export interface ProcessRun {
 export function runProcess(
   cmd: string,
   args: readonly string[],
-  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
+  options: { input?: string; cwd?: string; env?: ChildEnv; killAfterMs?: number } = {},
 ): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      env: options.env as NodeJS.ProcessEnv | undefined,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

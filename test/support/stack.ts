@@ -17,6 +17,7 @@ import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo
 import { type EdgeBindingOptions, edgeTestBindings, TEST_ADMIN_TOKEN } from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
+import type { ChildEnv } from './process.ts';
 import { waitFor } from './wait.ts';
 
 /** Re-exported so fault, load and bench runs get the whole harness from one import. */
@@ -217,7 +218,8 @@ export interface RelayProcess {
 export interface RelayLaunch {
   command: readonly [string, ...string[]];
   cwd: string;
-  env?: NodeJS.ProcessEnv;
+  /** The whole environment; default this process's. */
+  env?: ChildEnv;
 }
 
 /** The relay from this checkout, on the Node running the tests. */
@@ -233,7 +235,7 @@ export async function spawnRelay(
   const [program, ...before] = launch.command;
   const child: ChildProcess = spawn(program, [...before, 'start', '--config', file], {
     cwd: launch.cwd,
-    env: launch.env ?? process.env,
+    env: launch.env as NodeJS.ProcessEnv | undefined,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
