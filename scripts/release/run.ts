@@ -1,28 +1,24 @@
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /**
- * Runs a build tool to completion and resolves with its stdout; a non-zero exit rejects with the
- * tool's output. Asynchronous, so independent targets build side by side.
+ * Runs a build tool to completion and resolves with its stdout; a failure rejects with the tool's
+ * output. Asynchronous, so independent targets build side by side.
  */
-export function run(
+export async function run(
   cmd: string,
   args: readonly string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve(stdout);
-      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}:\n${stdout}\n${stderr}`));
-    });
-  });
+  try {
+    const { stdout } = await execFileAsync(cmd, args, { ...opts, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    return stdout;
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed (${String(e.code)}):\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`,
+    );
+  }
 }
