@@ -94,8 +94,10 @@ describe('the unit in the .deb', () => {
 });
 
 /**
- * The maintainer scripts, run with every command they call replaced by a recorder: what they would
- * do to a machine, without doing it to this one.
+ * The maintainer scripts, run with DPKG_ROOT at a scratch root and PATH holding only recorders of
+ * the commands they call: what they would do to a machine, without doing it to this one. The
+ * recorders of mkdir, chown and chmod act on the scratch root (chown and chmod only check that
+ * the path exists, as the real ones would fail without it).
  */
 describe('maintainer scripts', () => {
   let dir: string;
@@ -112,36 +114,61 @@ describe('maintainer scripts', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function runScript(script: string, args: string[], userExists: boolean): Promise<string[]> {
+  const ACT: Record<string, string> = {
+    mkdir: 'exec /bin/mkdir "$@"',
+    chown: 'for last; do :; done; [ -e "$last" ]',
+    chmod: 'for last; do :; done; [ -e "$last" ]',
+  };
+
+  /** Runs `script args`; returns the commands it called, with paths relative to the scratch root. */
+  async function runScript(
+    script: string,
+    args: string[],
+    opts: { userExists: boolean; conffile: boolean },
+  ): Promise<{ code: number | null; stderr: string; calls: string[] }> {
     const bin = await mkdtemp(join(dir, 'bin-'));
+    const root = await mkdtemp(join(dir, 'root-'));
+    await mkdir(join(root, 'etc/duo-relay'), { recursive: true });
+    if (opts.conffile) await writeFile(join(root, 'etc/duo-relay/relay.toml'), '');
     const log = join(bin, 'calls.log');
     for (const cmd of ['getent', 'useradd', 'mkdir', 'chown', 'chmod', 'rm', 'rmdir', 'systemctl']) {
-      const status = cmd === 'getent' && !userExists ? 2 : 0;
-      await writeFile(join(bin, cmd), `#!/bin/sh\necho "${cmd} $*" >> '${log}'\nexit ${status}\n`);
+      const act = cmd === 'getent' ? `exit ${opts.userExists ? 0 : 2}` : (ACT[cmd] ?? 'exit 0');
+      await writeFile(join(bin, cmd), `#!/bin/sh\necho "${cmd} $*" >> '${log}'\n${act}\n`);
       await chmod(join(bin, cmd), 0o755);
     }
-    const res = await runProcess('/bin/sh', [join(scripts, script), ...args], { env: { PATH: bin } });
-    expect(res.code, res.stderr).toBe(0);
-    return (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+    const res = await runProcess('/bin/sh', [join(scripts, script), ...args], { env: { PATH: bin, DPKG_ROOT: root } });
+    const calls = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+    return { code: res.code, stderr: res.stderr, calls: calls.map((c) => c.replaceAll(root, '')) };
   }
 
   it('postinst creates the system user and /var/lib/duo-relay owned by it, mode 0700', async () => {
-    const calls = await runScript('postinst', ['configure', ''], false);
+    const { code, stderr, calls } = await runScript('postinst', ['configure', ''], {
+      userExists: false,
+      conffile: true,
+    });
+    expect(code, stderr).toBe(0);
     expect(calls).toContainEqual(expect.stringMatching(/^useradd --system .*duo-relay$/));
     expect(calls).toContain('chown duo-relay:duo-relay /var/lib/duo-relay');
     expect(calls).toContain('chmod 0700 /var/lib/duo-relay');
+    expect(calls).toContain('chown root:duo-relay /etc/duo-relay/relay.toml');
     expect(calls).toContain('chmod 0640 /etc/duo-relay/relay.toml');
   });
 
-  it('postinst on upgrade keeps the existing user', async () => {
-    const calls = await runScript('postinst', ['configure', '0.0.9'], true);
-    expect(calls.filter((c) => c.startsWith('useradd'))).toEqual([]);
+  it('postinst on upgrade keeps the existing user, and a conffile the admin deleted stays deleted', async () => {
+    const { code, stderr, calls } = await runScript('postinst', ['configure', '0.0.9'], {
+      userExists: true,
+      conffile: false,
+    });
+    expect(code, stderr).toBe(0);
+    expect(calls.filter((c) => c.startsWith('useradd') || c.includes('relay.toml'))).toEqual([]);
   });
 
   it('postrm removes state on purge only', async () => {
-    const removed = await runScript('postrm', ['remove'], true);
-    expect(removed.filter((c) => c.startsWith('rm '))).toEqual([]);
-    const purged = await runScript('postrm', ['purge'], true);
-    expect(purged).toContain('rm -rf /var/lib/duo-relay');
+    const removed = await runScript('postrm', ['remove'], { userExists: true, conffile: true });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.calls.filter((c) => c.startsWith('rm '))).toEqual([]);
+    const purged = await runScript('postrm', ['purge'], { userExists: true, conffile: false });
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(purged.calls).toContain('rm -rf /var/lib/duo-relay');
   });
 });
