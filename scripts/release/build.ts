@@ -4,7 +4,7 @@
  * use), dpkg-deb, zip and osslsigncode; the Node runtimes and WinSW come from npm, pinned.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { version as esbuildVersion } from 'esbuild';
@@ -25,6 +25,8 @@ const CACHE = join(ROOT, 'node_modules/.cache/duo-relay-release');
 export const BUNDLE = 'duo-relay.cjs';
 export const SBOM = 'duo-relay.cdx.json';
 export const SUMS = 'SHA256SUMS';
+/** Shipped as they are, for installing the binary by hand (RHEL family and other Linux). */
+export const LOOSE_FILES = ['duo-relay.service', 'relay.toml.example'];
 export const linuxBinary = (arch: 'x64' | 'arm64'): string => `duo-relay-linux-${arch}`;
 const DEB_ARCH: Record<'x64' | 'arm64', DebArch> = { x64: 'amd64', arm64: 'arm64' };
 
@@ -94,6 +96,7 @@ export async function release(outDir: string): Promise<void> {
       esbuildVersion,
     });
     await writeFile(join(outDir, SBOM), sbom);
+    for (const file of LOOSE_FILES) await copyFile(join(PACKAGING, file), join(outDir, file));
     await writeSums(outDir);
   } finally {
     await rm(workDir, { recursive: true, force: true });

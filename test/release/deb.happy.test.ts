@@ -68,6 +68,8 @@ describe('the unit in the .deb', () => {
 
   it('verifies with systemd-analyze, and its ExecStart runs the shipped binary', async () => {
     const unit = await readFile(join(root, 'usr/lib/systemd/system/duo-relay.service'), 'utf8');
+    // The same unit ships loose in dist/ for installs of the bare binary.
+    expect(await readFile(artifact('duo-relay.service'), 'utf8')).toBe(unit);
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1] ?? '';
     const [program = '', ...args] = execStart.split(/\s+/);
     expect(program).toBe('/usr/bin/duo-relay');
