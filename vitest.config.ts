@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 import { edgeTestBindings } from './test/support/edge-bindings.ts';
 
 /**
- * Three projects: `edge` runs inside workerd (the real Workers runtime), `node` runs relay and
- * tooling tests in Node, `e2e` drives real processes (radclient, slapd, FreeRADIUS, the relay).
+ * Four projects: `edge` runs inside workerd (the real Workers runtime), `node` runs relay and
+ * tooling tests in Node, `e2e` drives real processes (radclient, slapd, FreeRADIUS, the relay),
+ * `release` builds dist/ and uses the artifacts as an admin would.
  */
 export default defineConfig({
   test: {
@@ -46,6 +47,18 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'release',
+          include: ['test/release/**/*.test.ts'],
+          environment: 'node',
+          // `npm run release` once; the files then install and run the artifacts from dist/.
+          globalSetup: ['test/release/build-dist.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
         },
       },

@@ -26,7 +26,7 @@ import {
  * of design.md's failmode table, that the request got exactly one answer, and that the decision
  * was audited where it was made: D1 for the edge's, the relay's offline journal (then D1, once
  * uploaded) for the relay's. The expectations are written out here, not computed from
- * src/failmode/rules.ts, so a broken rule fails a cell.
+ * src/contract/failmode.ts, so a broken rule fails a cell.
  */
 
 type Failmode = 'safe' | 'secure';

@@ -1,17 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { linuxBinary } from '../../scripts/release/build.ts';
+import { relayDockerfile } from '../support/dockerfile.ts';
 
 /**
  * Static checks of the shipped packaging. No Docker engine or systemd runs in CI, so the image is
- * not built and the unit not started; these tests pin the properties an admin relies on.
+ * not built and the unit not started; these tests pin the properties an admin relies on. The
+ * release tests (test/release) run the binary, the unit's ExecStart and the image's HEALTHCHECK.
  */
 
 const root = `${resolve(import.meta.dirname, '../..')}/`;
 const unitPath = `${root}local-relay/packaging/duo-relay.service`;
 const unitText = readFileSync(unitPath, 'utf8');
-const dockerfile = readFileSync(`${root}local-relay/packaging/Dockerfile`, 'utf8');
 
 /** systemd unit as section -> key -> every value assigned (keys like SystemCallFilter repeat). */
 function parseUnit(text: string): Map<string, Map<string, string[]>> {
@@ -34,19 +36,6 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
   return sections;
 }
 
-/** Dockerfile instructions in order, with `\` continuations joined. */
-function parseDockerfile(text: string): { instruction: string; args: string }[] {
-  const joined = text.replace(/\\\n/g, ' ');
-  return joined
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => {
-      const [instruction = '', ...rest] = l.split(/\s+/);
-      return { instruction: instruction.toUpperCase(), args: rest.join(' ') };
-    });
-}
-
 describe('systemd unit', () => {
   const unit = parseUnit(unitText);
   const service = unit.get('Service') ?? new Map<string, string[]>();
@@ -60,9 +49,7 @@ describe('systemd unit', () => {
     expect(Number(value('LimitNOFILE'))).toBeGreaterThanOrEqual(4096);
     expect(value('StateDirectory')).toBe('duo-relay');
     expect(value('ConfigurationDirectory')).toBe('duo-relay');
-    expect(value('ExecStart')).toBe(
-      '/usr/bin/node /opt/duo-relay/local-relay/bin/duo-relay.js start --config /etc/duo-relay/relay.toml',
-    );
+    expect(value('ExecStart')).toBe('/usr/bin/duo-relay start --config /etc/duo-relay/relay.toml');
     expect(unit.get('Install')?.get('WantedBy')).toEqual(['multi-user.target']);
   });
 
@@ -104,45 +91,45 @@ describe('systemd unit', () => {
 });
 
 describe('Dockerfile', () => {
-  const steps = parseDockerfile(dockerfile);
+  const steps = relayDockerfile(root);
   const all = (instruction: string) => steps.filter((s) => s.instruction === instruction).map((s) => s.args);
+  const final = steps.slice(steps.findLastIndex((s) => s.instruction === 'FROM'));
+  const finalAll = (instruction: string) => final.filter((s) => s.instruction === instruction).map((s) => s.args);
 
-  it('builds on Node 24 slim and runs as a non-root user', () => {
-    expect(all('FROM').at(-1)).toBe('node:24-slim');
-    const user = all('USER').at(-1);
-    expect(user).toBeDefined();
-    expect(['root', '0', '0:0']).not.toContain(user);
-  });
-
-  it('runs node under an init that forwards signals', () => {
-    expect(all('RUN').some((r) => /apt-get install .*\btini\b/.test(r))).toBe(true);
-    expect(JSON.parse(all('ENTRYPOINT').at(-1) ?? '[]')).toEqual(['/usr/bin/tini', '--']);
-    // Exec form with node itself: `npm start` or a shell would swallow signals.
-    expect(JSON.parse(all('CMD').at(-1) ?? '[]')).toEqual([
-      'node',
-      'local-relay/bin/duo-relay.js',
+  it('runs the single executable on Debian slim with no Node or npm in the image', () => {
+    expect(finalAll('FROM')).toEqual(['debian:12-slim']);
+    for (const step of steps) expect(`${step.instruction} ${step.args}`).not.toMatch(/\b(node|npm|nodejs)\b(?!-)/);
+    expect(JSON.parse(finalAll('CMD').at(-1) ?? '[]')).toEqual([
+      '/usr/bin/duo-relay',
       'start',
       '--config',
       '/etc/duo-relay/relay.toml',
     ]);
+    expect(finalAll('COPY')).toContain('--from=pick /duo-relay /usr/bin/duo-relay');
+  });
+
+  it('runs as a non-root user', () => {
+    const user = finalAll('USER').at(-1);
+    expect(user).toBeDefined();
+    expect(['root', '0', '0:0']).not.toContain(user);
+  });
+
+  it('runs the relay under an init that forwards signals', () => {
+    expect(finalAll('RUN').some((r) => /apt-get install .*\btini\b/.test(r))).toBe(true);
+    expect(JSON.parse(finalAll('ENTRYPOINT').at(-1) ?? '[]')).toEqual(['/usr/bin/tini', '--']);
   });
 
   it('exposes RADIUS over UDP and checks /healthz', () => {
-    expect(all('EXPOSE').join(' ').split(/\s+/)).toContain('1812/udp');
-    const healthcheck = all('HEALTHCHECK').at(-1) ?? '';
-    expect(healthcheck).toContain('/healthz');
-    expect(healthcheck).toContain('fetch(');
+    expect(finalAll('EXPOSE').join(' ').split(/\s+/)).toContain('1812/udp');
+    expect(finalAll('HEALTHCHECK').at(-1) ?? '').toContain('/healthz');
   });
 
-  it('installs production dependencies of the relay only, from the lockfile', () => {
-    expect(
-      all('RUN').some((r) => /npm ci\b.*--omit=dev/.test(r) && /--workspace local-relay|-w local-relay/.test(r)),
-    ).toBe(true);
-  });
-
-  it('copies paths that exist in the repository, including the shared modules', () => {
-    const sources = all('COPY').flatMap((args) => args.split(/\s+/).slice(0, -1));
-    for (const shared of ['src/wire/', 'src/failmode/', 'src/lib/', 'local-relay/']) expect(sources).toContain(shared);
-    for (const source of sources) expect(existsSync(`${root}${source}`), source).toBe(true);
+  it('copies exactly the Linux executables that npm run release writes', () => {
+    const fromContext = all('COPY')
+      .filter((args) => !args.startsWith('--from='))
+      .flatMap((args) => args.split(/\s+/).slice(0, -1));
+    expect(fromContext.sort()).toEqual([linuxBinary('arm64'), linuxBinary('x64')].sort());
+    const ignore = readFileSync(`${root}local-relay/packaging/Dockerfile.dockerignore`, 'utf8');
+    for (const file of fromContext) expect(ignore).toContain(`!${file}`);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Fixed Ed25519 key pairs for tests, the local stack and benchmarks (made once with
- * src/wire/ed25519.ts generateKeyPair). Test-only: never use these outside loopback.
+ * src/contract/ed25519.ts generateKeyPair). Test-only: never use these outside loopback.
  */
 export interface TestKeyPair {
   privateKeyPem: string;

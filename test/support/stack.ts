@@ -25,6 +25,7 @@ import {
 } from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
+import type { ChildEnv } from './process.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 
 /** Re-exported so fault, load and bench runs get the whole harness from one import. */
@@ -248,10 +249,28 @@ export interface RelayProcess {
   stop(killAfterMs?: number): Promise<number | null>;
 }
 
+/** How to run `duo-relay`: the program and the arguments before the command, where, with what environment. */
+export interface RelayLaunch {
+  command: readonly [string, ...string[]];
+  cwd: string;
+  /** The whole environment; default this process's. */
+  env?: ChildEnv;
+}
+
+/** The relay from this checkout, on the Node running the tests. */
+export const RELAY_FROM_CHECKOUT: RelayLaunch = { command: [process.execPath, DUO_RELAY_BIN], cwd: ROOT };
+
 /** `duo-relay start --config FILE` as an operator runs it; ready once /readyz answers 200. */
-export async function spawnRelay(file: string, managementPort: number, readyTimeoutMs = 30_000): Promise<RelayProcess> {
-  const child: ChildProcess = spawn(process.execPath, [DUO_RELAY_BIN, 'start', '--config', file], {
-    cwd: ROOT,
+export async function spawnRelay(
+  file: string,
+  managementPort: number,
+  readyTimeoutMs = 30_000,
+  launch: RelayLaunch = RELAY_FROM_CHECKOUT,
+): Promise<RelayProcess> {
+  const [program, ...before] = launch.command;
+  const child: ChildProcess = spawn(program, [...before, 'start', '--config', file], {
+    cwd: launch.cwd,
+    env: launch.env as NodeJS.ProcessEnv | undefined,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG } from '../config/errors.ts';
 import { hashPassword } from '../primary/scrypt-hash.ts';
 import { upsertUser } from '../primary/users-file.ts';
+import { RELAY_VERSION } from '../runtime/version.ts';
 import { keygen } from './keygen.ts';
 import { readPassword } from './read-password.ts';
 import { USAGE } from './usage.ts';
@@ -20,11 +19,6 @@ const stdio: Io = {
   err: (s) => process.stderr.write(`${s}\n`),
 };
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** The `duo-relay` command line. Resolves with the exit status. */
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,7 +32,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         return command === undefined ? EX_USAGE : 0;
       case '--version':
       case '-v':
-        io.out(version());
+        io.out(RELAY_VERSION);
         return 0;
       case 'start':
         return await startCommand(rest, io);

@@ -2,7 +2,7 @@ import { type Key, sign, verify } from '@duo-edge/contract/ed25519';
 import { toBase64Url } from '@duo-edge/contract/encoding';
 import { decisionMessage, HEADER, relayRequestMessage } from '@duo-edge/contract/signing';
 
-/** The relay's side of src/wire/signatures.ts: sign what goes out, verify what comes back. */
+/** The relay's side of @duo-edge/contract/signing: sign what goes out, verify what comes back. */
 
 export interface RelayIdentity {
   site: string;

@@ -1,5 +1,5 @@
 /**
- * Relay-side Reply-Message texts that src/failmode/messages.ts does not hold (they never come from
+ * Relay-side Reply-Message texts that src/contract/messages.ts does not hold (they never come from
  * a failmode decision). Word for word the Duo Authentication Proxy's.
  */
 export const FLOW_REPLY = {

