@@ -1,9 +1,4 @@
-import {
-  type CallFailure,
-  classifyFailure,
-  decideOnFailure,
-  type Stage,
-} from '@duo-edge/contract/failmode';
+import { type CallFailure, classifyFailure, decideOnFailure, type Stage } from '@duo-edge/contract/failmode';
 import { assertNever } from '@duo-edge/contract/result';
 import type { AuthResponse } from '@duo-edge/contract/wire';
 import type { DuoError } from '../duo/result.ts';

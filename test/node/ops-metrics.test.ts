@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import type { BreakerState } from '@duo-edge/contract/heartbeat';
+import { describe, expect, it } from 'vitest';
 import { createRelayMetrics } from '../../local-relay/src/ops/metrics.ts';
 
 /** The value of one sample line, e.g. `duo_relay_in_flight 3`, or undefined when absent. */
