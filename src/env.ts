@@ -1,3 +1,4 @@
+import { checkServiceUrl, SERVICE_URL_PROBLEM } from '@duo-edge/contract/url';
 import { z } from 'zod';
 
 /**
@@ -7,12 +8,9 @@ import { z } from 'zod';
  * take logins down.
  */
 
-const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/;
-
 /**
  * `""` means real Duo at https://<api_host>. Otherwise a transport override for local stacks and
- * tests: https anywhere, plain http only to this machine, so a stray setting cannot send signed Duo
- * requests in clear over a network.
+ * tests, held to the contract's service-URL rule: signed Duo requests never go in clear over a network.
  */
 export const duoBaseUrlSchema = z
   .string()
@@ -20,22 +18,12 @@ export const duoBaseUrlSchema = z
   .transform((raw, ctx) => {
     const s = raw.trim();
     if (s === '') return null;
-    let url: URL;
-    try {
-      url = new URL(s);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a URL' });
+    const checked = checkServiceUrl(s);
+    if (!checked.ok) {
+      ctx.addIssue({ code: 'custom', message: SERVICE_URL_PROBLEM[checked.error] });
       return z.NEVER;
     }
-    const loopback = LOOPBACK_HOST.test(url.hostname);
-    if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) {
-      ctx.addIssue({ code: 'custom', message: 'must be https://, or http:// to a loopback host' });
-      return z.NEVER;
-    }
-    if (url.search || url.hash || url.username || url.password) {
-      ctx.addIssue({ code: 'custom', message: 'must not carry credentials, query or fragment' });
-      return z.NEVER;
-    }
+    const url = checked.value;
     return url.origin + url.pathname.replace(/\/+$/, '');
   });
 

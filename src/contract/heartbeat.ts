@@ -1,12 +1,18 @@
 import { z } from 'zod';
 
-/** Relay heartbeat (`POST /v1/heartbeat`, every 30 s). Pure zod: the relay imports it too. */
+/** Relay heartbeat (`POST /v1/heartbeat`). Pure zod: the relay imports it too. */
 
-export const HEARTBEAT_INTERVAL_S = 30;
+/** The relay's default heartbeat interval (`edge.heartbeat_interval_ms`). */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
 /** Three missed heartbeats: the admin API flags the relay as silent. */
-export const SILENT_AFTER_MS = 90_000;
+export const SILENT_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
-export const breakerStateSchema = z.enum(['closed', 'open', 'half_open']);
+/**
+ * The relay's edge circuit breaker. Two states only: the relay never lets a trial login through to
+ * learn that the edge is back (its health probe does, while the breaker is open), so there is no
+ * half-open state to report.
+ */
+export const breakerStateSchema = z.enum(['closed', 'open']);
 
 export const heartbeatRequestSchema = z.object({
   /** Operator-facing relay name; the key id identifies the relay. */

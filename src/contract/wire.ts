@@ -33,12 +33,14 @@ export const preauthRequestSchema = z.object({
   primary: z.enum(['passed', 'none']),
 });
 
+/** A device as Duo's preauth lists it, passed on to the relay unchanged. */
 export const deviceSchema = z.object({
   device: z.string(),
   type: z.string(),
   name: z.string().optional(),
   display_name: z.string().optional(),
   number: z.string().optional(),
+  // Duo omits capabilities on token devices.
   capabilities: z.array(z.string()).default([]),
 });
 

@@ -1,3 +1,4 @@
+import { numberedDevice, parseNumberedFactor } from '@duo-edge/contract/factors';
 import { REPLY } from '@duo-edge/contract/messages';
 import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { AuthRequest, AuthResponse } from '@duo-edge/contract/wire';
@@ -41,9 +42,6 @@ export async function decideAuth(deps: DecisionDeps, req: AuthRequest): Promise<
 
 type Target = Pick<AuthParams, 'factor' | 'device'>;
 
-/** Duo's numbered factor names (authproxy/concat `push2`, `phone1`, `sms1`): the Nth phone, 1-based. */
-const NUMBERED = /^(push|phone|sms)([1-9][0-9]{0,2})$/;
-
 /**
  * Auth API v2 takes a device id, not a numbered factor name, so a name is resolved against the
  * user's devices in Duo's preauth order.
@@ -54,9 +52,9 @@ async function resolveTarget(
   deadline: number,
 ): Promise<Result<Target, DuoError | 'no_device'>> {
   if (req.factor === 'passcode') return ok({ factor: 'passcode' });
-  const m = NUMBERED.exec(req.device);
-  if (!m) return ok({ factor: req.factor, device: req.device });
-  const kind = m[1] as 'push' | 'phone' | 'sms';
+  const numbered = parseNumberedFactor(req.device);
+  if (!numbered) return ok({ factor: req.factor, device: req.device });
+  const { kind, n } = numbered;
   if (req.factor !== 'auto' && req.factor !== kind) return err('no_device');
   const pre = await deps.duo.preauth(
     { username: req.username, ...(req.client_ip ? { ipaddr: req.client_ip } : {}) },
@@ -64,6 +62,6 @@ async function resolveTarget(
   );
   if (!pre.ok) return err(pre.error);
   if (pre.value.result !== 'auth') return err('no_device');
-  const device = pre.value.devices.filter((d) => d.type === 'phone')[Number(m[2]) - 1];
-  return device?.capabilities.includes(kind) ? ok({ factor: kind, device: device.device }) : err('no_device');
+  const device = numberedDevice(pre.value.devices, kind, n);
+  return device ? ok({ factor: kind, device: device.device }) : err('no_device');
 }

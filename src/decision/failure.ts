@@ -1,19 +1,21 @@
-import { decideOnFailure, type FailureKind, type Stage } from '@duo-edge/contract/failmode';
+import { type CallFailure, classifyFailure, decideOnFailure, type Stage } from '@duo-edge/contract/failmode';
 import { assertNever } from '@duo-edge/contract/result';
 import type { AuthResponse } from '@duo-edge/contract/wire';
 import type { DuoError } from '../duo/result.ts';
 import type { ResolvedSite } from '../sites/load.ts';
 
-/** Duo's error kinds map onto the failmode table one-to-one; a transport timeout has its own row. */
-export function failureKind(e: DuoError): FailureKind {
+/** A Duo error in the contract's terms; the contract's classifyFailure picks the failmode row. */
+export function callFailure(e: DuoError): CallFailure {
   switch (e.kind) {
     case 'transport':
-      return e.reason === 'timeout' ? 'timeout' : 'transport';
+      return { outcome: 'no_answer', timedOut: e.reason === 'timeout' };
     case 'http5xx':
     case 'http4xx':
+      return { outcome: 'http_status', status: e.status };
     case 'not_json':
+      return { outcome: 'not_json' };
     case 'malformed':
-      return e.kind;
+      return { outcome: 'malformed' };
     default:
       return assertNever(e);
   }
@@ -34,7 +36,7 @@ export function failmodeAnswer(
   primary: 'passed' | 'none',
   e: DuoError,
 ): AuthResponse & { source: 'failmode-edge' } {
-  const failure = failureKind(e);
+  const failure = classifyFailure(callFailure(e));
   const d = decideOnFailure({ failmode: site.failmode, stage, failure, primaryPassed: primaryPassed(site, primary) });
   return {
     result: d.result,

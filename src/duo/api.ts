@@ -1,3 +1,4 @@
+import type { Device } from '@duo-edge/contract/wire';
 import type { DuoResult } from './result.ts';
 
 /**
@@ -24,19 +25,12 @@ export interface PreauthParams {
   hostname?: string;
 }
 
-/** Validated /auth/v2/preauth response (see responses.ts for the zod schemas). */
+/** Validated /auth/v2/preauth response (responses.ts holds the zod schemas). */
 export type DuoPreauth =
   | {
       result: 'auth';
       status_msg: string;
-      devices: Array<{
-        device: string;
-        type: string;
-        name?: string;
-        display_name?: string;
-        number?: string;
-        capabilities: string[];
-      }>;
+      devices: Device[];
       prompt?: string;
       factors?: Record<string, string>;
     }

@@ -1,8 +1,8 @@
 import type { Result } from '@duo-edge/contract/result';
 
 /**
- * Every way a Duo call can end, as data. The failmode rules map DuoError.kind one-to-one onto
- * their FailureKind, so this union and failmode/rules.ts must stay in step.
+ * Every way a Duo call can end, as data. decision/failure.ts translates each into the contract's
+ * CallFailure with an exhaustive switch, so a new kind cannot skip the failmode table.
  */
 export type DuoError =
   | { kind: 'transport'; reason: 'network' | 'timeout'; detail: string }

@@ -1,4 +1,5 @@
 import { REPLY } from '@duo-edge/contract/messages';
+import type { Failmode } from '@duo-edge/contract/wire';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { FlowDecision } from '../../local-relay/src/flow/index.ts';
@@ -29,7 +30,6 @@ import {
  * src/contract/failmode.ts, so a broken rule fails a cell.
  */
 
-type Failmode = 'safe' | 'secure';
 type Outcome = 'Accept' | 'Reject';
 const SITE = { safe: 'site-a', secure: 'site-b' } as const;
 const DUO_FAULTS = ['5xx', '4xx', '429', 'malformed', 'not_json', 'hang', 'reset'] as const;

@@ -57,6 +57,8 @@ it('answers 400 naming the bad heartbeat field', async () => {
   const app = asRelay(heartbeatRoute, 'hb-bad', 'k');
   for (const [body, field] of [
     [beat({ breaker_state: 'melted' }), 'breaker_state'],
+    // The relay's breaker has no half-open state; a heartbeat claiming one is not from our relay.
+    [beat({ breaker_state: 'half_open' }), 'breaker_state'],
     [beat({ uptime_s: -1 }), 'uptime_s'],
     [beat({ counters: { 'Bad Name': 1 } }), 'counters'],
     [beat({ version: '' }), 'version'],

@@ -1,9 +1,20 @@
-import { decideOnFailure, type FailureKind, isFailOpenEligible, type Stage } from '@duo-edge/contract/failmode';
+import {
+  type CallFailure,
+  classifyFailure,
+  decideOnFailure,
+  type FailureKind,
+  isFailOpenEligible,
+  type Stage,
+} from '@duo-edge/contract/failmode';
 import { REPLY } from '@duo-edge/contract/messages';
 import { describe, expect, it } from 'vitest';
+import type { EdgeFailure } from '../../local-relay/src/edge/result.ts';
+import { callFailure as edgeCallFailure } from '../../local-relay/src/flow/edge-failure.ts';
+import { callFailure as duoCallFailure } from '../../src/decision/failure.ts';
+import type { DuoError } from '../../src/duo/result.ts';
 
 /**
- * The failmode table of design.md, row by row, for both failmodes and both stages, with and
+ * The failmode table, row by row, for both failmodes and both stages, with and
  * without primary auth. Each cell is written out, not computed, so the table is the oracle.
  */
 
@@ -81,4 +92,59 @@ describe('failmode table', () => {
       });
     },
   );
+});
+
+// How a failed call becomes a row of the table: the contract's one classification.
+const CLASSIFIED: ReadonlyArray<readonly [CallFailure, FailureKind]> = [
+  [{ outcome: 'no_answer', timedOut: false }, 'transport'],
+  [{ outcome: 'no_answer', timedOut: true }, 'timeout'],
+  [{ outcome: 'http_status', status: 200 }, 'http4xx'], // Duo's stat FAIL under a 200
+  [{ outcome: 'http_status', status: 400 }, 'http4xx'],
+  [{ outcome: 'http_status', status: 429 }, 'http4xx'],
+  [{ outcome: 'http_status', status: 499 }, 'http4xx'],
+  [{ outcome: 'http_status', status: 500 }, 'http5xx'],
+  [{ outcome: 'http_status', status: 503 }, 'http5xx'],
+  [{ outcome: 'not_json' }, 'not_json'],
+  [{ outcome: 'malformed' }, 'malformed'],
+  [{ outcome: 'unverifiable' }, 'unverified'],
+  [{ outcome: 'version_skew' }, 'version_skew'],
+];
+
+// Each side only translates its transport's errors; written out per error, not computed.
+const DUO: ReadonlyArray<readonly [DuoError, FailureKind]> = [
+  [{ kind: 'transport', reason: 'network', detail: 'ECONNREFUSED' }, 'transport'],
+  [{ kind: 'transport', reason: 'timeout', detail: 'deadline reached' }, 'timeout'],
+  [{ kind: 'http5xx', status: 502 }, 'http5xx'],
+  [{ kind: 'http4xx', status: 401, code: 40101 }, 'http4xx'],
+  [{ kind: 'http4xx', status: 200, code: 40002 }, 'http4xx'],
+  [{ kind: 'not_json', status: 200 }, 'not_json'],
+  [{ kind: 'malformed', detail: 'preauth: invalid result' }, 'malformed'],
+];
+
+const EDGE: ReadonlyArray<readonly [EdgeFailure, FailureKind]> = [
+  [{ kind: 'transport', cause: 'refused' }, 'transport'],
+  [{ kind: 'transport', cause: 'reset' }, 'transport'],
+  [{ kind: 'transport', cause: 'breaker_open' }, 'transport'],
+  [{ kind: 'transport', cause: 'timeout' }, 'timeout'],
+  // Unsigned 5xx: whatever stands in front of a down edge, not the edge: no answer, not http5xx.
+  [{ kind: 'http', status: 500 }, 'transport'],
+  [{ kind: 'http', status: 503 }, 'transport'],
+  [{ kind: 'http', status: 401, code: 'unknown_key' }, 'http4xx'],
+  [{ kind: 'http', status: 409, code: 'site_misconfigured' }, 'http4xx'],
+  [{ kind: 'unverified', detail: 'no decision signature' }, 'unverified'],
+  [{ kind: 'version_skew', detail: 'unknown result' }, 'version_skew'],
+];
+
+describe('failure classification', () => {
+  it.each(CLASSIFIED)('%o is %s', (failure, kind) => {
+    expect(classifyFailure(failure)).toBe(kind);
+  });
+
+  it.each(DUO)('Duo %o is %s', (e, kind) => {
+    expect(classifyFailure(duoCallFailure(e))).toBe(kind);
+  });
+
+  it.each(EDGE)('edge %o is %s', (f, kind) => {
+    expect(classifyFailure(edgeCallFailure(f))).toBe(kind);
+  });
 });

@@ -285,7 +285,7 @@ describe('auto mode', () => {
     });
   });
 
-  it('resolves push2 to the second push-capable device', async () => {
+  it('resolves push2 to the second phone', async () => {
     const t = setup(AUTO);
     expect(await t.send('heidi', 'heidi-pass,push2')).toEqual(accepted('Success. Logging you in...'));
     expect(t.calls.auth[0]).toMatchObject({ factor: 'push', device: 'DPHONE2' });

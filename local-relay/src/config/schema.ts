@@ -1,10 +1,12 @@
 import { fromBase64Url } from '@duo-edge/contract/encoding';
+import { HEARTBEAT_INTERVAL_MS } from '@duo-edge/contract/heartbeat';
+import { checkServiceUrl, SERVICE_URL_PROBLEM } from '@duo-edge/contract/url';
 import { factorPreferenceSchema, failmodeSchema } from '@duo-edge/contract/wire';
 import { z } from 'zod';
 import { parseDn } from '../ldap/dn.ts';
 import { ldapConfigSchema } from '../primary/ldap-config.ts';
 import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';
-import { isAllowedEdgeUrl, isIpOrCidr, parseListen } from './addresses.ts';
+import { isIpOrCidr, parseListen } from './addresses.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
 
 /**
@@ -47,7 +49,10 @@ const edgeSection = z
   .object({
     urls: z
       .array(
-        z.string().refine(isAllowedEdgeUrl, 'must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost)'),
+        z.string().superRefine((value, ctx) => {
+          const checked = checkServiceUrl(value);
+          if (!checked.ok) ctx.addIssue({ code: 'custom', message: SERVICE_URL_PROBLEM[checked.error] });
+        }),
       )
       .min(1),
     /** The edge's decision-signing public keys (current, and the next one during a rotation). */
@@ -62,7 +67,7 @@ const edgeSection = z
     breaker_threshold: z.number().int().min(1).default(3),
     probe_interval_ms: ms(5_000),
     /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
-    heartbeat_interval_ms: ms(30_000),
+    heartbeat_interval_ms: ms(HEARTBEAT_INTERVAL_MS),
   })
   .strict()
   .transform(({ public_key, public_keys, ...rest }, issue) => {

@@ -1,10 +1,4 @@
-/**
- * Circuit breaker for the edge. Closed: calls go out. After `threshold` consecutive transport
- * failures it opens: calls fail at once, so a NAS gets the failmode answer instead of waiting out a
- * dead network on every login. Only the health probe (edge/health-probe.ts) closes it again: the
- * probe is what learns that the edge is back, no login is spent finding out.
- */
-export type BreakerState = 'closed' | 'open';
+import type { BreakerState } from '@duo-edge/contract/heartbeat';
 
 export interface BreakerOptions {
   threshold: number;
@@ -12,28 +6,28 @@ export interface BreakerOptions {
   onChange?: (state: BreakerState, at: number) => void;
 }
 
+/**
+ * Circuit breaker for the edge. Closed: calls go out. After `threshold` consecutive transport
+ * failures it opens: calls fail at once, so a NAS gets the failmode answer instead of waiting out a
+ * dead network on every login. Only the health probe (edge/health-probe.ts) closes it again: the
+ * probe is what learns that the edge is back, no login is spent finding out.
+ */
 export class CircuitBreaker {
   readonly #threshold: number;
   readonly #now: () => number;
   readonly #onChange: ((state: BreakerState, at: number) => void) | undefined;
   #state: BreakerState = 'closed';
   #consecutiveFailures = 0;
-  #changedAt: number;
 
   constructor(opts: BreakerOptions) {
     if (!Number.isInteger(opts.threshold) || opts.threshold < 1) throw new Error('breaker threshold must be >= 1');
     this.#threshold = opts.threshold;
     this.#now = opts.now ?? Date.now;
     this.#onChange = opts.onChange;
-    this.#changedAt = this.#now();
   }
 
   get state(): BreakerState {
     return this.#state;
-  }
-
-  get changedAt(): number {
-    return this.#changedAt;
   }
 
   get consecutiveFailures(): number {
@@ -59,7 +53,6 @@ export class CircuitBreaker {
   #set(state: BreakerState): void {
     if (state === this.#state) return;
     this.#state = state;
-    this.#changedAt = this.#now();
-    this.#onChange?.(state, this.#changedAt);
+    this.#onChange?.(state, this.#now());
   }
 }

@@ -11,7 +11,7 @@ export function startHealthProbe(opts: {
   client: Pick<EdgeClient, 'health'>;
   intervalMs: number;
   logger: Logger;
-}): { stop(): void; probeNow(): Promise<void> } {
+}): { stop(): void } {
   let running = false;
   async function probe(): Promise<void> {
     if (running || opts.breaker.allows()) return;
@@ -28,5 +28,5 @@ export function startHealthProbe(opts: {
   }
   const timer = setInterval(() => void probe(), opts.intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer), probeNow: probe };
+  return { stop: () => clearInterval(timer) };
 }

@@ -1,8 +1,9 @@
+import { type NumberedFactor, numberedDevice, parseNumberedFactor } from '@duo-edge/contract/factors';
 import type { Device } from '@duo-edge/contract/wire';
 
 /**
  * What a user typed as a second factor (concat suffix, duo_only password, challenge answer):
- * `push`, `phone`, `sms` (optionally numbered: `push2` = the user's second push-capable device),
+ * `push`, `phone`, `sms` (optionally numbered as Duo numbers them: `push2` = push to the second phone),
  * `auto`, or a passcode.
  */
 export type FactorChoice =
@@ -11,7 +12,7 @@ export type FactorChoice =
 
 const NAMED = /^(auto|push|phone|voice|sms|smsrefresh)(\d*)$/i;
 const PASSCODE = /^[0-9A-Za-z]{1,32}$/;
-/** Suffixes that make a concat split credible (issue 4: anything else is part of the password). */
+/** Suffixes that make a concat split credible: anything else is part of the password. */
 const CONCAT_FACTOR = /^(?:(?:push|phone|sms)\d*|\d+)$/i;
 
 export const isConcatFactor = (suffix: string): boolean => CONCAT_FACTOR.test(suffix);
@@ -27,18 +28,17 @@ export function parseFactorToken(text: string, devices: ReadonlyArray<Device>): 
     const word = named[1]!.toLowerCase();
     const factor =
       word === 'voice' ? 'phone' : word === 'smsrefresh' ? 'sms' : (word as 'auto' | 'push' | 'phone' | 'sms');
-    const n = named[2] ? Number(named[2]) : 0;
-    return { factor, device: factor === 'auto' || n === 0 ? 'auto' : deviceFor(devices, factor, n, text) };
+    const numbered = factor === 'auto' ? undefined : parseNumberedFactor(text);
+    return { factor, device: numbered ? deviceFor(devices, numbered, text) : 'auto' };
   }
   if (PASSCODE.test(text)) return { factor: 'passcode', passcode: text };
   return undefined;
 }
 
 /**
- * `push2` names the second device able to push. When the relay cannot resolve it (no such device)
- * the token goes to the edge as is, and Duo decides.
+ * The device id when the relay can resolve the token from preauth's devices; otherwise the token
+ * goes to the edge as is, which resolves it by the same rule and answers that no factor is usable.
  */
-function deviceFor(devices: ReadonlyArray<Device>, capability: string, n: number, token: string): string {
-  const capable = devices.filter((d) => d.capabilities.includes(capability));
-  return capable[n - 1]?.device ?? token.toLowerCase();
+function deviceFor(devices: ReadonlyArray<Device>, numbered: NumberedFactor, token: string): string {
+  return numberedDevice(devices, numbered.kind, numbered.n)?.device ?? token.toLowerCase();
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_BODY_BYTES } from '@duo-edge/contract/signing';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 import { groupCommit } from './group-commit.ts';
 import { type JournalFileHandle, type LoadedRecord, loadJournalFile } from './journal-file.ts';
@@ -62,8 +63,9 @@ export interface Journal {
 }
 
 export const DEFAULT_BATCH_SIZE = 100;
-/** The edge refuses relay request bodies over 16 KiB; leave room for the envelope. */
-export const DEFAULT_MAX_BATCH_BYTES = 15_000;
+/** The edge refuses relay request bodies over MAX_BODY_BYTES; a batch leaves room for the envelope. */
+const ENVELOPE_ROOM_BYTES = 1_384;
+export const DEFAULT_MAX_BATCH_BYTES = MAX_BODY_BYTES - ENVELOPE_ROOM_BYTES;
 
 const JOURNAL = 'journal.jsonl';
 const OFFSET = 'journal.offset';

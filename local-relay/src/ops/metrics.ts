@@ -1,3 +1,4 @@
+import type { BreakerState } from '@duo-edge/contract/heartbeat';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_COUNTERS } from '../server/counters.ts';
 
@@ -10,8 +11,6 @@ import { DROP_COUNTERS } from '../server/counters.ts';
  * server counters) is pulled in `collect()` at scrape time from injected getters, so those
  * components stay unaware of metrics.
  */
-
-export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface RelayMetricSources {
   /**
@@ -46,7 +45,7 @@ export const EDGE_LATENCY_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 70,
 ] as const;
 
-const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, open: 1 };
 
 const DUPLICATES_KEY_PREFIX = 'duplicates_';
 /** Server counters of dropped requests: the reason label is the key (without a `dropped_` prefix). */
@@ -128,7 +127,7 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
   if (breakerState) {
     new Gauge({
       name: `${PREFIX}breaker_state`,
-      help: 'Edge circuit breaker: 0 closed, 1 open (failmode answers at once), 2 half-open (probing).',
+      help: 'Edge circuit breaker: 0 closed, 1 open (failmode answers at once; the health probe closes it).',
       registers: [registry],
       collect() {
         this.set(BREAKER_STATE_VALUE[breakerState()]);

@@ -1,6 +1,5 @@
-import { heartbeatRequestSchema } from '@duo-edge/contract/heartbeat';
+import { type BreakerState, heartbeatRequestSchema } from '@duo-edge/contract/heartbeat';
 import type { Logger } from 'pino';
-import type { BreakerState } from '../edge/breaker.ts';
 import type { EdgeClient } from '../edge/client.ts';
 import { RELAY_VERSION } from './version.ts';
 
