@@ -1,4 +1,4 @@
-import type { EdgeServices } from '../middleware/edge-context.ts';
+import type { EdgeServices } from '../edge/services.ts';
 import type { Sites } from '../sites/load.ts';
 
 export interface Reachability {
@@ -43,7 +43,7 @@ async function reachability(states: WeakMap<Sites, State>, edge: EdgeServices): 
 async function refresh(edge: EdgeServices, state: State): Promise<void> {
   const deadline = edge.now() + CHECK_DEADLINE_MS;
   const results = await Promise.all(
-    [...edge.sites.integrations].map(([name, integration]) => edge.duoFor(name, integration).check({ deadline })),
+    [...edge.sites.integrations.values()].map((integration) => edge.duoFor(integration).check({ deadline })),
   );
   const at = edge.now();
   state.reachable = results.every((r) => r.ok);
