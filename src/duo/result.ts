@@ -2,7 +2,8 @@ import type { Result } from '@duo-edge/contract/result';
 
 /**
  * Every way a Duo call can end, as data. The failmode rules map DuoError.kind one-to-one onto
- * their FailureKind, so this union and failmode/rules.ts must stay in step.
+ * their FailureKind (decision/failure.ts onto the contract's failmode table), so this union and that
+ * table must stay in step.
  */
 export type DuoError =
   | { kind: 'transport'; reason: 'network' | 'timeout'; detail: string }

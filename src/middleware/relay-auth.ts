@@ -44,8 +44,9 @@ const TIMESTAMP = /^[0-9]{1,12}$/;
 
 /**
  * Authenticates a relay request: Ed25519 over method, path, site, timestamp, nonce and SHA-256 of
- * the body (wire/signatures.ts), by a key the site lists and has not revoked, within the allowed
- * clock skew. Every refusal is the same generic 401; the log says which check failed.
+ * the body (the contract's relayRequestMessage), by a key the site lists and has not revoked,
+ * within the allowed clock skew. Every refusal is the same generic 401; the log says which check
+ * failed.
  */
 export const relayAuth = (
   options: RelayAuthOptions = {},
