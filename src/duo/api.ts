@@ -1,3 +1,4 @@
+import type { Device } from '@duo-edge/contract/wire';
 import type { DuoResult } from './result.ts';
 
 /**
@@ -29,14 +30,8 @@ export type DuoPreauth =
   | {
       result: 'auth';
       status_msg: string;
-      devices: Array<{
-        device: string;
-        type: string;
-        name?: string;
-        display_name?: string;
-        number?: string;
-        capabilities: string[];
-      }>;
+      /** Passed to the relay as Duo sent them, so Duo's shape is the wire's. */
+      devices: Device[];
       prompt?: string;
       factors?: Record<string, string>;
     }

@@ -1,3 +1,4 @@
+import { deviceSchema } from '@duo-edge/contract/wire';
 import { z } from 'zod';
 import type { DuoAuth, DuoPreauth } from './api.ts';
 
@@ -15,16 +16,6 @@ export const failBody = z.object({
 
 export const timeResponse = z.object({ time: z.number().int() });
 
-const device = z.object({
-  device: z.string(),
-  type: z.string(),
-  name: z.string().optional(),
-  display_name: z.string().optional(),
-  number: z.string().optional(),
-  // Duo omits capabilities on token devices.
-  capabilities: z.array(z.string()).default([]),
-});
-
 const factors = z.record(z.string(), z.string());
 
 // text_prompt answers nest {text, factors}; flatten to the contract's prompt + factors.
@@ -35,7 +26,8 @@ export const preauthResponse = z
     z.object({
       result: z.literal('auth'),
       status_msg: z.string(),
-      devices: z.array(device),
+      // Duo omits capabilities on token devices; the wire's schema defaults them to none.
+      devices: z.array(deviceSchema),
       prompt: prompt.optional(),
       factors: factors.optional(),
     }),
