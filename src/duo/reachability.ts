@@ -17,8 +17,8 @@ interface State extends Reachability {
 
 /**
  * Duo is reachable when a signed /auth/v2/check succeeds for every configured integration. The
- * answer is kept per app instance (one per isolate) and per config, so health probes never turn
- * into a stream of signed Duo calls.
+ * answer is kept by the edge createEdge builds (one per isolate) and per config, so health probes
+ * never turn into a stream of signed Duo calls.
  */
 export function duoReachability(): (edge: EdgeServices) => Promise<Reachability> {
   const states = new WeakMap<Sites, State>();
