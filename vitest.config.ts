@@ -14,7 +14,8 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest(async ({ inject }) => ({
-            main: './src/index.ts',
+            // The production edge with a switchable Duo (test/support/edge-worker.ts); e2e runs src/index.ts.
+            main: './test/support/edge-worker.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: {

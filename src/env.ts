@@ -35,5 +35,3 @@ export const envSchema = z.object({
 
 /** Unset or empty: the admin API is off. Set: long enough not to be guessed. */
 export const adminTokenSchema = z.union([z.literal(''), z.string().min(16)]).default('');
-
-export type EdgeConfig = z.infer<typeof envSchema>;

@@ -1,12 +1,9 @@
-import { createApp } from './app.ts';
-import { runRetention } from './audit/retention.ts';
+import { createEdge } from './edge/create.ts';
 
-export { RelayNonces } from './coordination/relay-nonces.ts';
-export { UserGate } from './coordination/user-gate.ts';
+const edge = createEdge();
 
-const app = createApp();
+export const { UserGate, RelayNonces } = edge;
+export type UserGate = InstanceType<typeof UserGate>;
+export type RelayNonces = InstanceType<typeof RelayNonces>;
 
-export default {
-  fetch: app.fetch,
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runRetention(env, Date.now())),
-} satisfies ExportedHandler<Env>;
+export default edge.worker;

@@ -1,8 +1,8 @@
 import { type AuditUploadResponse, auditUploadRequestSchema } from '@duo-edge/contract/audit';
 import { Hono } from 'hono';
+import type { RelayEnv } from '../edge/relay-env.ts';
+import { logEvent } from '../log.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { logEvent } from '../middleware/log.ts';
-import type { RelayEnv } from '../routes/env.ts';
 import { retentionDays } from './retention.ts';
 import { recordDecisions } from './store.ts';
 import { recordTimeRefusal } from './time-bounds.ts';

@@ -3,12 +3,6 @@ import type { SitePolicy } from '@duo-edge/contract/wire';
 /** Per-site push-fatigue and guessing limits; same shape as the site policy's `limits`. */
 export type GateLimits = SitePolicy['limits'];
 
-export const DEFAULT_GATE_LIMITS: GateLimits = {
-  push_per_window: 5,
-  passcode_failures_per_window: 10,
-  window_seconds: 600,
-};
-
 /** Reply-Message for a login refused by the limits (recorded with source `policy`). */
 export const LIMIT_MESSAGE = 'Too many login attempts, try again later';
 

@@ -1,6 +1,6 @@
 import type { AuthRequest } from '@duo-edge/contract/wire';
 import { type AuthDecision, decideAuth } from '../decision/auth.ts';
-import { type EdgeContextOptions, edgeServicesFactory } from '../middleware/edge-context.ts';
+import type { EdgeServicesFactory } from '../edge/services.ts';
 
 /** What the gate asks the edge to do once it lets a login through: the Duo auth call and its mapping. */
 export interface AuthJob {
@@ -8,22 +8,19 @@ export interface AuthJob {
   request: AuthRequest;
 }
 
-let services = edgeServicesFactory();
+export type AuthRunner = (env: Env, job: AuthJob) => Promise<AuthDecision>;
 
 /**
  * The Duo call runs inside the Durable Object (a closure cannot cross the RPC boundary, and only
- * the object can hold the in-flight promise others join), so the object builds the same services
- * as the routes from its own env. Tests and the benchmark substitute an in-process Duo here, as
- * they do for the app (the object lives in the same isolate there).
+ * the object can hold the in-flight promise others join), so the object uses the same services as
+ * the routes, resolved from its own env.
  */
-export function configureGate(options: EdgeContextOptions): void {
-  services = edgeServicesFactory(options);
-}
-
-export async function runAuth(env: Env, job: AuthJob): Promise<AuthDecision> {
-  const edge = await services(env);
-  const site = edge.ok ? edge.value.sites.site(job.site) : undefined;
-  // The worker validated both before calling; only a config change in between lands here.
-  if (!edge.ok || !site) throw new Error('coordination: edge configuration invalid or site unknown');
-  return decideAuth({ duo: edge.value.duo(site), site, now: edge.value.now }, job.request);
+export function authRunner(services: EdgeServicesFactory): AuthRunner {
+  return async function runAuth(env, job) {
+    const edge = await services(env);
+    const site = edge.ok ? edge.value.sites.site(job.site) : undefined;
+    // The worker validated both before calling; only a config change in between lands here.
+    if (!edge.ok || !site) throw new Error('coordination: edge configuration invalid or site unknown');
+    return decideAuth({ duo: edge.value.duo(site), site, now: edge.value.now }, job.request);
+  };
 }

@@ -2,8 +2,8 @@ import type { Device } from '@duo-edge/contract/wire';
 import type { DuoResult } from './result.ts';
 
 /**
- * The Duo Auth API v2 client contract. The implementation lives in client.ts; routes depend on this
- * interface only, so tests and coordination code can substitute it.
+ * The Duo Auth API v2 client contract. The implementation lives in client.ts; decisions and the
+ * health check depend on this interface only, so tests and the benchmark can substitute it.
  */
 
 export interface DuoIntegration {
@@ -30,6 +30,7 @@ export type DuoPreauth =
   | {
       result: 'auth';
       status_msg: string;
+      /** Passed to the relay as Duo sent them, so Duo's shape is the wire's. */
       devices: Device[];
       prompt?: string;
       factors?: Record<string, string>;

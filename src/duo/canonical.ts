@@ -1,5 +1,6 @@
 /**
- * Duo request canonicalization (reference §2.3), shared by every signature version.
+ * Duo request canonicalization, byte for byte as Duo's own SDKs build it (a single byte off and Duo
+ * answers 401), shared by every signature version.
  * Pure string work: hashing and HMAC live in sign.ts.
  */
 

@@ -149,7 +149,12 @@ function transportError(e: unknown, caller: AbortSignal | undefined, combined: A
   return { kind: 'transport', reason: 'network', detail: e instanceof Error ? e.message : String(e) };
 }
 
-/** Duo Authentication Proxy parity (reference §1.7): which envelope failures fail open or closed. */
+/**
+ * Classifies the envelope as the Duo Authentication Proxy does, so a site fails open or closed on
+ * the same answers: 5xx is an outage, any other non-2xx or a 200 with stat FAIL is Duo refusing us
+ * (bad keys or signature), a body without `stat` is unverifiable, a `stat` neither OK nor FAIL is
+ * malformed.
+ */
 function parseEnvelope(status: number, text: string): DuoResult<unknown> {
   const json = parseJson(text);
   if (status < 200 || status >= 300)

@@ -26,6 +26,7 @@ export const preauthResponse = z
     z.object({
       result: z.literal('auth'),
       status_msg: z.string(),
+      // Duo omits capabilities on token devices; the wire's schema defaults them to none.
       devices: z.array(deviceSchema),
       prompt: prompt.optional(),
       factors: factors.optional(),

@@ -1,8 +1,9 @@
-import { type CanonRequest, canonicalV2, canonicalV5, canonXDuoHeaders } from './canonical.ts';
+import { type CanonRequest, canonicalV5, canonXDuoHeaders } from './canonical.ts';
 
 /**
  * Duo request signatures with WebCrypto (runs in workerd and Node):
- * `Authorization: Basic base64(ikey ":" hex(HMAC(skey, canonical)))`.
+ * `Authorization: Basic base64(ikey ":" hex(HMAC(skey, canonical)))`. The edge signs v5 only; older
+ * versions (SHA-1 among them) live with the Duo emulator, which accepts what other clients send.
  */
 
 export type HmacHash = 'SHA-1' | 'SHA-512';
@@ -12,24 +13,16 @@ const utf8 = new TextEncoder();
 const toHex = (buf: ArrayBuffer): string =>
   Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 
-function hmacKey(skey: string, hash: HmacHash): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', utf8.encode(skey), { name: 'HMAC', hash }, false, ['sign', 'verify']);
-}
-
 export async function sha512Hex(s: string): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-512', utf8.encode(s)));
 }
 
-export async function hmacHex(hash: HmacHash, skey: string, canonical: string): Promise<string> {
-  return toHex(await crypto.subtle.sign('HMAC', await hmacKey(skey, hash), utf8.encode(canonical)));
+export function hmacKey(skey: string, hash: HmacHash): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', utf8.encode(skey), { name: 'HMAC', hash }, false, ['sign', 'verify']);
 }
 
-/** HMAC check through crypto.subtle.verify, which compares in constant time. */
-export async function verifyHmacHex(hash: HmacHash, skey: string, canonical: string, hex: string): Promise<boolean> {
-  if (!/^(?:[0-9a-f]{2})+$/.test(hex)) return false;
-  const mac = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < mac.length; i++) mac[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return crypto.subtle.verify('HMAC', await hmacKey(skey, hash), mac, utf8.encode(canonical));
+export async function hmacHex(hash: HmacHash, skey: string, canonical: string): Promise<string> {
+  return toHex(await crypto.subtle.sign('HMAC', await hmacKey(skey, hash), utf8.encode(canonical)));
 }
 
 export function basicAuthorization(ikey: string, hex: string): string {
@@ -57,10 +50,6 @@ export async function canonicalV5For(r: V5Request): Promise<string> {
 export interface Credentials {
   ikey: string;
   skey: string;
-}
-
-export async function signV2(creds: Credentials, r: CanonRequest, hash: HmacHash = 'SHA-512'): Promise<string> {
-  return basicAuthorization(creds.ikey, await hmacHex(hash, creds.skey, canonicalV2(r)));
 }
 
 export async function signV5(creds: Credentials, r: V5Request): Promise<string> {

@@ -6,7 +6,7 @@ import type { RelayAuthVariables } from './relay-auth.ts';
 
 /**
  * Signs every 2xx answer to an authenticated relay request with the edge key, bound to the request
- * path and nonce (wire/signatures.ts decisionMessage). The relay pins the edge public key, so a
+ * path and nonce (the contract's decisionMessage). The relay pins the edge public key, so a
  * TLS-intercepting middlebox can neither forge an allow nor replay one onto another request.
  */
 export const signDecisions = (): MiddlewareHandler<{ Variables: EdgeContextVariables & RelayAuthVariables }> =>

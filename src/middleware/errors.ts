@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { logEvent } from './log.ts';
+import { logEvent } from '../log.ts';
 
 /**
  * Every error the edge sends: errorResponseSchema's shape, a fixed generic message per code, and

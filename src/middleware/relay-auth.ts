@@ -9,10 +9,10 @@ import {
   relayRequestMessage,
 } from '@duo-edge/contract/signing';
 import type { MiddlewareHandler } from 'hono';
+import { logEvent } from '../log.ts';
 import type { ResolvedSite } from '../sites/load.ts';
 import type { EdgeContextVariables } from './edge-context.ts';
 import { errorResponse } from './errors.ts';
-import { logEvent } from './log.ts';
 
 export type RelayAuthVariables = {
   /** The site the relay's key belongs to. */
@@ -21,8 +21,6 @@ export type RelayAuthVariables = {
   relayKey: string;
   /** The request nonce; decisions are signed bound to it. */
   nonce: string;
-  /** The exact body bytes the signature covers. */
-  rawBody: Uint8Array<ArrayBuffer>;
 };
 
 export interface RelayAuthOptions {
@@ -43,12 +41,12 @@ type Refusal =
   | 'bad_signature';
 
 const TIMESTAMP = /^[0-9]{1,12}$/;
-const publicKeys = new Map<string, Promise<Key | null>>();
 
 /**
  * Authenticates a relay request: Ed25519 over method, path, site, timestamp, nonce and SHA-256 of
- * the body (wire/signatures.ts), by a key the site lists and has not revoked, within the allowed
- * clock skew. Every refusal is the same generic 401; the log says which check failed.
+ * the body (the contract's relayRequestMessage), by a key the site lists and has not revoked,
+ * within the allowed clock skew. Every refusal is the same generic 401; the log says which check
+ * failed.
  */
 export const relayAuth = (
   options: RelayAuthOptions = {},
@@ -58,6 +56,16 @@ export const relayAuth = (
   const now = options.now ?? Date.now;
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const maxSkew = options.maxSkewSeconds ?? MAX_SKEW_SECONDS;
+  // Imported once per key for the life of this middleware (one per isolate).
+  const publicKeys = new Map<string, Promise<Key | null>>();
+  const importCached = (key: string): Promise<Key | null> => {
+    let k = publicKeys.get(key);
+    if (!k) {
+      k = importPublicKey(key);
+      publicKeys.set(key, k);
+    }
+    return k;
+  };
 
   return async function relayAuth(c, next) {
     const refuse = (reason: Refusal) => {
@@ -123,16 +131,6 @@ export const relayAuth = (
     c.set('site', site);
     c.set('relayKey', keyId);
     c.set('nonce', nonce);
-    c.set('rawBody', body);
     await next();
   };
 };
-
-function importCached(key: string): Promise<Key | null> {
-  let k = publicKeys.get(key);
-  if (!k) {
-    k = importPublicKey(key);
-    publicKeys.set(key, k);
-  }
-  return k;
-}

@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { relayNoncesName } from '../coordination/keys.ts';
-import type { RelayEnv } from '../routes/env.ts';
+import type { RelayEnv } from '../edge/relay-env.ts';
+import { logEvent } from '../log.ts';
 import { errorResponse } from './errors.ts';
-import { logEvent } from './log.ts';
 
 /**
  * After relay auth: refuses a (relay key, nonce) already accepted within the replay window with 409

@@ -1,7 +1,7 @@
 import { heartbeatRequestSchema } from '@duo-edge/contract/heartbeat';
 import { Hono } from 'hono';
+import type { RelayEnv } from '../edge/relay-env.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import type { RelayEnv } from '../routes/env.ts';
 import { recordHeartbeat } from './store.ts';
 
 /**

@@ -5,19 +5,7 @@ import {
   SILENT_AFTER_MS,
 } from '@duo-edge/contract/heartbeat';
 
-export interface RelayStatus {
-  site: string;
-  key: string;
-  name: string | null;
-  version: string;
-  uptime_s: number;
-  breaker_state: BreakerState;
-  counters: Record<string, number>;
-  last_seen: number;
-  /** No heartbeat for more than SILENT_AFTER_MS. */
-  silent: boolean;
-}
-
+/** A `relays` row as D1 returns it: counters are stored as JSON text. */
 interface RelayRow {
   site: string;
   key: string;
@@ -27,6 +15,12 @@ interface RelayRow {
   breaker_state: BreakerState;
   counters: string;
   last_seen: number;
+}
+
+export interface RelayStatus extends Omit<RelayRow, 'counters'> {
+  counters: Record<string, number>;
+  /** No heartbeat for more than SILENT_AFTER_MS. */
+  silent: boolean;
 }
 
 export async function recordHeartbeat(

@@ -2,10 +2,10 @@ import { authRequestSchema } from '@duo-edge/contract/wire';
 import { Hono } from 'hono';
 import { gateAuth } from '../coordination/gate-auth.ts';
 import { authRecord } from '../decision/audit-hook.ts';
+import { record } from '../decision/record.ts';
+import type { RelayEnv } from '../edge/relay-env.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { replayed } from '../middleware/replay-guard.ts';
-import type { RelayEnv } from './env.ts';
-import { record } from './record.ts';
 
 export const authRoute = new Hono<RelayEnv>().post('/v1/auth', jsonBody(authRequestSchema), async (c) => {
   const { edge, site } = c.var;

@@ -3,9 +3,9 @@ import { Hono } from 'hono';
 import { overrideReason, siteOverrideLookup } from '../admin/override/lookup.ts';
 import { preauthRecord } from '../decision/audit-hook.ts';
 import { decidePreauth } from '../decision/preauth.ts';
+import { record } from '../decision/record.ts';
+import type { RelayEnv } from '../edge/relay-env.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import type { RelayEnv } from './env.ts';
-import { record } from './record.ts';
 
 export const preauthRoute = new Hono<RelayEnv>().post('/v1/preauth', jsonBody(preauthRequestSchema), async (c) => {
   const { edge, site } = c.var;

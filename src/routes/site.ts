@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
+import type { RelayEnv } from '../edge/relay-env.ts';
 import { sitePolicy } from '../sites/policy.ts';
-import type { RelayEnv } from './env.ts';
 
 /** The calling relay's own site policy; a relay can only ever see its own site. */
 export const siteRoute = new Hono<RelayEnv>().get('/v1/site', async (c) =>

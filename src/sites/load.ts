@@ -60,12 +60,18 @@ export interface Sites {
 /** The document itself is unusable (not JSON, not the outer shape): no site can be trusted. */
 export type SitesConfigError = { kind: 'not_json' } | ({ kind: 'invalid' } & ConfigProblem);
 
-let cache: { raw: string; result: Result<Sites, SitesConfigError> } | undefined;
+export type SitesLoader = (raw: string) => Result<Sites, SitesConfigError>;
 
-/** Parsed once per isolate; a new secret value (new deployment) is a new string, so it re-parses. */
-export function loadSites(raw: string): Result<Sites, SitesConfigError> {
-  if (cache?.raw !== raw) cache = { raw, result: parseSites(raw) };
-  return cache.result;
+/**
+ * The isolate's parsed sites config, shared by the relay API and the admin app: parsed once; a new
+ * secret value (new deployment) is a new string, so it re-parses.
+ */
+export function sitesLoader(): SitesLoader {
+  let last: { raw: string; result: Result<Sites, SitesConfigError> } | undefined;
+  return function loadSites(raw) {
+    if (last?.raw !== raw) last = { raw, result: parseSites(raw) };
+    return last.result;
+  };
 }
 
 /**

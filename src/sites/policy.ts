@@ -2,19 +2,13 @@ import { sha256Hex } from '@duo-edge/contract/encoding';
 import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { ResolvedSite } from './load.ts';
 
-const versions = new WeakMap<ResolvedSite, Promise<string>>();
-
 /**
  * Changes whenever anything in the site's entry changes (failmode, factors, limits, keys), so a
- * relay polling GET /v1/site can tell a new policy from the one it holds.
+ * relay polling GET /v1/site can tell a new policy from the one it holds. One SHA-256 of a small
+ * document per poll: cheap enough not to keep.
  */
-export function policyVersion(site: ResolvedSite): Promise<string> {
-  let v = versions.get(site);
-  if (!v) {
-    v = sha256Hex(JSON.stringify([site.id, site.integrationName, site.config])).then((h) => h.slice(0, 16));
-    versions.set(site, v);
-  }
-  return v;
+async function policyVersion(site: ResolvedSite): Promise<string> {
+  return (await sha256Hex(JSON.stringify([site.id, site.integrationName, site.config]))).slice(0, 16);
 }
 
 export async function sitePolicy(site: ResolvedSite, nowMs: number): Promise<SitePolicy> {

@@ -81,8 +81,5 @@ export const sitesConfigSchema = z.strictObject({
 export const entryNameSchema = z.string().regex(NAME);
 
 export type SitesConfigInput = z.input<typeof sitesConfigSchema>;
-export type SitesConfig = z.output<typeof sitesConfigSchema>;
 export type SiteConfig = z.output<typeof siteSchema>;
-export type IntegrationConfig = z.output<typeof integrationSchema>;
-export type RelayKeyConfig = z.output<typeof relayKeySchema>;
 export type SiteOptions = z.output<typeof siteOptionsSchema>;

@@ -14,11 +14,14 @@ import { err, ok } from '@duo-edge/contract/result';
 import { REPLAY_WINDOW_MS } from '@duo-edge/contract/signing';
 import { createApp } from '../../src/app.ts';
 import { NonceLog } from '../../src/coordination/nonce-log.ts';
-import { type AuthJob, runAuth } from '../../src/coordination/runner.ts';
+import { type AuthJob, authRunner } from '../../src/coordination/runner.ts';
 import type { GateJob } from '../../src/coordination/user-gate.ts';
 import { noopRecorder } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import { createDuoClient } from '../../src/duo/client.ts';
+import { duoReachability } from '../../src/duo/reachability.ts';
+import { edgeServicesFactory } from '../../src/edge/services.ts';
+import { sitesLoader } from '../../src/sites/load.ts';
 import { DEMO_INTEGRATION, startEmulator } from '../support/duo-emulator/index.ts';
 import { EXEMPT_USER, edgeTestBindings } from '../support/edge-bindings.ts';
 import { startEdge } from '../support/edge-harness.ts';
@@ -151,7 +154,11 @@ try {
       value: { result: 'allow', status: 'allow', status_msg: 'Success. Logging you in...' },
     }),
   } as unknown as DuoClient;
-  const app = createApp({ createDuo: () => instantDuo, recorder: () => noopRecorder });
+  // createEdge's wiring without its Durable Object classes, which need the Workers runtime.
+  const loadSites = sitesLoader();
+  const services = edgeServicesFactory(loadSites, { createDuo: () => instantDuo, recorder: () => noopRecorder });
+  const app = createApp({ services, loadSites, duoReachability: duoReachability() });
+  const runAuth = authRunner(services);
   // No Durable Objects or D1 in Node: a stand-in namespace runs the gate's Duo step in-process, so
   // these rows are the edge's own work (auth, validation, decision, signing). One claims each nonce
   // in the same NonceLog the gate uses, on SQLite; the other skips it: their difference is what the

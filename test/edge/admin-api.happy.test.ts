@@ -4,12 +4,15 @@ import { beforeAll, expect, it } from 'vitest';
 import { adminApp } from '../../src/admin/app.ts';
 import { recordDecisions } from '../../src/audit/store.ts';
 import { heartbeatRoute } from '../../src/relays/heartbeat-route.ts';
+import { sitesLoader } from '../../src/sites/load.ts';
 import { asRelay, decision, jsonPost } from './audit-fixtures.ts';
+
+const admin = adminApp(sitesLoader());
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 const adminEnv = { ...env, ADMIN_TOKEN: TOKEN };
 const get = (path: string) =>
-  adminApp.request(`https://edge.test${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }, adminEnv);
+  admin.request(`https://edge.test${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }, adminEnv);
 
 const T0 = 1_750_000_000_000;
 const recs = Array.from({ length: 12 }, (_, i) =>

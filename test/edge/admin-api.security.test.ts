@@ -1,10 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { adminApp } from '../../src/admin/app.ts';
+import { sitesLoader } from '../../src/sites/load.ts';
+
+const admin = adminApp(sitesLoader());
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 const get = (path: string, headers: Record<string, string> = {}, adminToken = TOKEN) =>
-  adminApp.request(`https://edge.test${path}`, { headers }, { ...env, ADMIN_TOKEN: adminToken });
+  admin.request(`https://edge.test${path}`, { headers }, { ...env, ADMIN_TOKEN: adminToken });
 
 describe.each(['/admin/v1/decisions', '/admin/v1/relays'])('%s', (path) => {
   it('rejects a request without a token', async () => {

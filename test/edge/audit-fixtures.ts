@@ -1,6 +1,6 @@
 import type { AuditRecord } from '@duo-edge/contract/audit';
 import { Hono } from 'hono';
-import type { RelayEnv } from '../../src/routes/env.ts';
+import type { RelayEnv } from '../../src/edge/relay-env.ts';
 import { parseSites, type ResolvedSite } from '../../src/sites/load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
 

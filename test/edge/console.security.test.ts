@@ -5,6 +5,9 @@ import { accessActor } from '../../src/admin/console/access.ts';
 import { csvField } from '../../src/admin/console/csv.ts';
 import { SIGNIN_LIMIT } from '../../src/admin/console/signin-limit.ts';
 import { runRetention } from '../../src/audit/retention.ts';
+import { sitesLoader } from '../../src/sites/load.ts';
+
+const admin = adminApp(sitesLoader());
 
 /** The console's defences, through the admin app with the worker's real D1. */
 
@@ -13,7 +16,7 @@ const ORIGIN = 'https://edge.test';
 const tokenEnv = { ...env, ADMIN_TOKEN: TOKEN, ACCESS_TEAM_DOMAIN: '', ACCESS_AUD: '' };
 
 const signIn = (token: string, ip: string, headers: Record<string, string> = { origin: ORIGIN }) =>
-  adminApp.request(
+  admin.request(
     `${ORIGIN}/admin/signin`,
     {
       method: 'POST',
@@ -38,7 +41,7 @@ describe('token sign-in', () => {
     expect(setCookie).toMatch(/SameSite=Strict/);
     expect(setCookie).toMatch(/Secure/);
     expect(setCookie).toMatch(/Max-Age=43200/);
-    const overview = await adminApp.request(`${ORIGIN}/admin/`, { headers: { cookie: sessionCookie(res) } }, tokenEnv);
+    const overview = await admin.request(`${ORIGIN}/admin/`, { headers: { cookie: sessionCookie(res) } }, tokenEnv);
     expect(overview.status).toBe(200);
     expect(await overview.text()).toContain('Overview');
   });
@@ -50,7 +53,7 @@ describe('token sign-in', () => {
       [tampered, tokenEnv],
       [cookie, { ...tokenEnv, ADMIN_TOKEN: `${TOKEN}-rotated` }],
     ] as const) {
-      const res = await adminApp.request(`${ORIGIN}/admin/`, { headers: { cookie: c }, redirect: 'manual' }, e);
+      const res = await admin.request(`${ORIGIN}/admin/`, { headers: { cookie: c }, redirect: 'manual' }, e);
       expect(res.status).toBe(303);
       expect(res.headers.get('location')).toBe('/admin/signin');
     }
@@ -87,7 +90,7 @@ describe('CSRF and headers', () => {
   it('refuses a POST from another origin or without Origin', async () => {
     const cookie = sessionCookie(await signIn(TOKEN, '203.0.113.3'));
     for (const origin of ['https://evil.example', 'null', undefined]) {
-      const res = await adminApp.request(
+      const res = await admin.request(
         `${ORIGIN}/admin/sites/site-a/override`,
         {
           method: 'POST',
@@ -107,7 +110,7 @@ describe('CSRF and headers', () => {
   });
 
   it('sends a script-free CSP, no framing and no-store on every page, the sign-in page included', async () => {
-    const res = await adminApp.request(`${ORIGIN}/admin/signin`, {}, tokenEnv);
+    const res = await admin.request(`${ORIGIN}/admin/signin`, {}, tokenEnv);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
@@ -182,11 +185,11 @@ describe('behind Cloudflare Access', () => {
   });
 
   it('without the Access header the console is closed, and the token form is not offered', async () => {
-    const res = await adminApp.request(`${ORIGIN}/admin/`, {}, accessEnv);
+    const res = await admin.request(`${ORIGIN}/admin/`, {}, accessEnv);
     expect(res.status).toBe(403);
-    const signin = await adminApp.request(`${ORIGIN}/admin/signin`, { redirect: 'manual' }, accessEnv);
+    const signin = await admin.request(`${ORIGIN}/admin/signin`, { redirect: 'manual' }, accessEnv);
     expect(signin.status).toBe(303);
-    const viaForm = await adminApp.request(
+    const viaForm = await admin.request(
       `${ORIGIN}/admin/signin`,
       {
         method: 'POST',
@@ -199,7 +202,7 @@ describe('behind Cloudflare Access', () => {
   });
 
   it('only one of the two Access vars set closes the console (500 naming the var)', async () => {
-    const res = await adminApp.request(`${ORIGIN}/admin/`, {}, { ...tokenEnv, ACCESS_TEAM_DOMAIN: mode.teamDomain });
+    const res = await admin.request(`${ORIGIN}/admin/`, {}, { ...tokenEnv, ACCESS_TEAM_DOMAIN: mode.teamDomain });
     expect(res.status).toBe(500);
     expect(await res.text()).toContain('ACCESS_AUD');
   });

@@ -2,13 +2,13 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { ok } from '@duo-edge/contract/result';
 import { type AuthRequest, authRequestSchema } from '@duo-edge/contract/wire';
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { gateAuth } from '../../src/coordination/gate-auth.ts';
 import { userGateName } from '../../src/coordination/keys.ts';
 import { type GateLimits, LIMIT_MESSAGE } from '../../src/coordination/limits.ts';
-import { configureGate } from '../../src/coordination/runner.ts';
 import type { AuthParams, DuoAuth, DuoClient } from '../../src/duo/api.ts';
 import type { DuoResult } from '../../src/duo/result.ts';
+import { gateDuo } from '../support/edge-worker.ts';
 import { randomNonce } from '../support/relay-signer.ts';
 
 /**
@@ -38,7 +38,10 @@ const fakeDuo: DuoClient = {
   auth: duoAuth,
   authAsync: duoAuth,
 };
-configureGate({ createDuo: () => fakeDuo });
+gateDuo.client = fakeDuo;
+afterAll(() => {
+  gateDuo.client = null;
+});
 
 afterEach(() => {
   calls.length = 0;

@@ -1,20 +1,25 @@
 import { env } from 'cloudflare:workers';
 import { REPLY } from '@duo-edge/contract/messages';
-import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { DecisionRecord } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
+import { createEdge } from '../../src/edge/create.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';
+import { gateDuo } from '../support/edge-worker.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
 import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
-/** Every final decision reaches the recorder hook once, shaped for the audit log. */
+/**
+ * Every final decision reaches the recorder hook once, shaped for the audit log. The same Duo
+ * answers the routes and the user gate object (which makes the auth call).
+ */
 function setup(duo: Partial<DuoClient>) {
   const records: DecisionRecord[] = [];
-  const app = createApp({
+  gateDuo.client = duo as DuoClient;
+  const app = createEdge({
     createDuo: () => duo as DuoClient,
     recorder: () => ({ record: async (r) => void records.push(r) }),
-  });
+  }).app;
   const client = relayClient({
     fetch: async (req) => app.request(req, undefined, env),
     baseUrl: 'https://edge.test',
@@ -25,6 +30,10 @@ function setup(duo: Partial<DuoClient>) {
 }
 
 const nas = { ip: '192.0.2.10', identifier: 'vpn-1' };
+
+afterEach(() => {
+  gateDuo.client = null;
+});
 
 describe('decision recorder hook', () => {
   it('records an exempt preauth allow', async () => {
@@ -90,7 +99,7 @@ describe('decision recorder hook', () => {
   });
 
   it('a failing recorder does not change the decision', async () => {
-    const app = createApp({ recorder: () => ({ record: async () => Promise.reject(new Error('D1 down')) }) });
+    const app = createEdge({ recorder: () => ({ record: async () => Promise.reject(new Error('D1 down')) }) }).app;
     const client = relayClient({
       fetch: async (req) => app.request(req, undefined, env),
       baseUrl: 'https://edge.test',

@@ -1,9 +1,9 @@
 import { env, exports } from 'cloudflare:workers';
 import { healthResponseSchema } from '@duo-edge/contract/wire';
 import { describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../src/app.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import type { DuoResult } from '../../src/duo/result.ts';
+import { createEdge } from '../../src/edge/create.ts';
 
 const emulator = inject('duoBaseUrl');
 
@@ -38,7 +38,7 @@ describe('GET /v1/health', () => {
         return answer;
       },
     } as unknown as DuoClient;
-    const app = createApp({ createDuo: () => duo, now: () => now });
+    const app = createEdge({ createDuo: () => duo, now: () => now }).app;
     const health = async () => healthResponseSchema.parse(await (await app.request('/v1/health', {}, env)).json());
 
     expect((await health()).duo).toEqual({ reachable: true, checked_at: 1_900_000_000 });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../src/app.ts';
+import { createEdge } from '../../src/edge/create.ts';
 import { envSchema } from '../../src/env.ts';
 import { parseSites } from '../../src/sites/load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
@@ -141,7 +141,7 @@ describe('sites config defaults', () => {
 describe('an invalid configuration at runtime', () => {
   /** A relay of `site` talking to an edge whose secrets are `env` with `overrides`. */
   const relayOf = (site: string, key: TestKeyPair, overrides: Partial<Env>) => {
-    const app = createApp();
+    const app = createEdge().app;
     return relayClient({
       fetch: (r) => Promise.resolve(app.request(r, undefined, { ...env, ...overrides })),
       baseUrl: 'https://edge.test',
@@ -152,7 +152,7 @@ describe('an invalid configuration at runtime', () => {
   const preauth = (site: string, key: TestKeyPair, overrides: Partial<Env>) =>
     relayOf(site, key, overrides).preauth({ username: 'carol', primary: 'passed' });
   const health = async (overrides: Partial<Env>) => {
-    const res = await createApp().request('/v1/health', {}, { ...env, ...overrides });
+    const res = await createEdge().app.request('/v1/health', {}, { ...env, ...overrides });
     expect(res.status).toBe(200);
     return (await res.json()) as { ok: boolean };
   };
@@ -214,7 +214,7 @@ describe('an invalid configuration at runtime', () => {
     const overrides = { ADMIN_TOKEN: 'short' };
     expect((await preauth('site-a', RELAY_A_KEY, overrides)).status).toBe(200);
     expect(await health(overrides)).toMatchObject({ ok: true });
-    const admin = await createApp().request(
+    const admin = await createEdge().app.request(
       '/admin/v1/relays',
       { headers: { authorization: 'Bearer short' } },
       { ...env, ...overrides },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalV2, canonicalV5, canonParams, canonXDuoHeaders } from '../../src/duo/canonical.ts';
-import { hmacHex, rfc2822Date, sha512Hex, signV2, signV5 } from '../../src/duo/sign.ts';
+import { hmacHex, rfc2822Date, sha512Hex, signV5 } from '../../src/duo/sign.ts';
+import { signV2 } from '../support/duo-emulator/sign-v2.ts';
 
 // Golden vectors from Duo's official clients (reference §2.3); inputs copied from their test files.
 

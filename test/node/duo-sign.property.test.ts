@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonParams } from '../../src/duo/canonical.ts';
-import { signV2, signV5 } from '../../src/duo/sign.ts';
+import { signV5 } from '../../src/duo/sign.ts';
+import { signV2 } from '../support/duo-emulator/sign-v2.ts';
 
 // Oracle: the official Node SDK's signer (CommonJS, untyped).
 type OracleParams = Record<string, string | string[]>;

@@ -1,10 +1,10 @@
 import { type Context, Hono } from 'hono';
 import { listDecisions, MAX_PAGE_SIZE } from '../../audit/store.ts';
-import { logEvent } from '../../middleware/log.ts';
+import { logEvent } from '../../log.ts';
 import { listRelays } from '../../relays/store.ts';
 import type { Sites } from '../../sites/load.ts';
 import { listAdminActions, recordAdminAction } from '../actions.ts';
-import { adminSites, type ConsoleEnv, TOKEN_ACTOR } from '../env.ts';
+import { type ConsoleEnv, TOKEN_ACTOR } from '../env.ts';
 import { overrideRequestSchema } from '../override/schema.ts';
 import { activeOverride, activeOverrides, clearOverride, setOverride } from '../override/store.ts';
 import { decisionsQuerySchema } from '../query.ts';
@@ -47,8 +47,7 @@ function namedRelays(sites: Sites, relays: Awaited<ReturnType<typeof listRelays>
 }
 
 function sitesOr500(c: C): Sites | Response {
-  const sites = adminSites(c.env);
-  return sites ?? c.text('The sites configuration is invalid; see the worker log.', 500);
+  return c.var.sites ?? c.text('The sites configuration is invalid; see the worker log.', 500);
 }
 
 export const consoleApp = new Hono<ConsoleEnv>()
@@ -190,7 +189,7 @@ function signInIsAccess(c: C): boolean {
 
 function knownSite(c: C): string | null {
   const id = c.req.param('site') ?? '';
-  return adminSites(c.env)?.site(id) ? id : null;
+  return c.var.sites?.site(id) ? id : null;
 }
 
 async function sitePage(c: C, error?: string) {

@@ -1,4 +1,4 @@
-import { logEvent } from '../../middleware/log.ts';
+import { logEvent } from '../../log.ts';
 import { activeOverride } from './store.ts';
 
 /**

@@ -1,8 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import type { DuoIntegration } from '../../../src/duo/api.ts';
 import { canonicalV2, type DuoParams } from '../../../src/duo/canonical.ts';
-import { canonicalV5For, type HmacHash, verifyHmacHex } from '../../../src/duo/sign.ts';
+import { canonicalV5For, type HmacHash } from '../../../src/duo/sign.ts';
 import { duoFail, type EmulatorContext, type EmulatorEnv } from './env.ts';
+import { verifyHmacHex } from './sign-v2.ts';
 import type { EmulatorState, SignatureMatch } from './state.ts';
 
 const MAX_SKEW_MS = 300_000;

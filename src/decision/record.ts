@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
-import type { DecisionRecord } from '../decision/audit-hook.ts';
-import { describeDuoError } from '../decision/failure.ts';
 import type { DuoError } from '../duo/result.ts';
-import { logEvent } from '../middleware/log.ts';
-import type { RelayEnv } from './env.ts';
+import type { RelayEnv } from '../edge/relay-env.ts';
+import { logEvent } from '../log.ts';
+import type { DecisionRecord } from './audit-hook.ts';
+import { describeDuoError } from './failure.ts';
 
 /**
  * The one place a decision leaves the edge's hands: logged when Duo failed, and handed to the

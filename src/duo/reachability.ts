@@ -1,4 +1,4 @@
-import type { EdgeServices } from '../middleware/edge-context.ts';
+import type { EdgeServices } from '../edge/services.ts';
 import type { Sites } from '../sites/load.ts';
 
 export interface Reachability {
@@ -17,8 +17,8 @@ interface State extends Reachability {
 
 /**
  * Duo is reachable when a signed /auth/v2/check succeeds for every configured integration. The
- * answer is kept per app instance (one per isolate) and per config, so health probes never turn
- * into a stream of signed Duo calls.
+ * answer is kept by the edge createEdge builds (one per isolate) and per config, so health probes
+ * never turn into a stream of signed Duo calls.
  */
 export function duoReachability(): (edge: EdgeServices) => Promise<Reachability> {
   const states = new WeakMap<Sites, State>();
@@ -43,7 +43,7 @@ async function reachability(states: WeakMap<Sites, State>, edge: EdgeServices): 
 async function refresh(edge: EdgeServices, state: State): Promise<void> {
   const deadline = edge.now() + CHECK_DEADLINE_MS;
   const results = await Promise.all(
-    [...edge.sites.integrations].map(([name, integration]) => edge.duoFor(name, integration).check({ deadline })),
+    [...edge.sites.integrations.values()].map((integration) => edge.duoFor(integration).check({ deadline })),
   );
   const at = edge.now();
   state.reachable = results.every((r) => r.ok);
