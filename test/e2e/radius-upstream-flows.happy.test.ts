@@ -86,7 +86,7 @@ beforeAll(async () => {
     }),
   ]);
   edge = await startEdge({ bindings: edgeTestBindings(emulator.url) as never });
-  dir = await mkdtemp(join(tmpdir(), 'primary-radius-e2e-'));
+  dir = await mkdtemp(join(tmpdir(), 'radius-upstream-flows-'));
   port = await freeUdpPort();
   await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
   await writeFile(join(dir, 'upstream.secret'), `${UPSTREAM_SECRET}\n`);

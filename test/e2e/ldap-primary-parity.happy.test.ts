@@ -21,7 +21,7 @@ import { freeUdpPort } from '../support/wait.ts';
  * both primaries side by side; the answers must be equal.
  */
 
-const SECRET = 'primary-ldap-e2e-secret-0123456';
+const SECRET = 'ldap-primary-parity-secret-0123456';
 const DEMO = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
 
 type Want = { code: string; message?: string | RegExp; answer?: { password: string; code: string } };
@@ -105,7 +105,7 @@ async function outcome(port: number, user: string) {
 beforeAll(async () => {
   [emulator, slapd] = await Promise.all([startEmulator({ pushDelayMs: 300 }), startSlapd()]);
   edge = await startEdge({ bindings: edgeTestBindings(emulator.url) as never });
-  dir = await mkdtemp(join(tmpdir(), 'primary-ldap-e2e-'));
+  dir = await mkdtemp(join(tmpdir(), 'ldap-primary-parity-'));
   await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
   const lines = await Promise.all(DEMO.map(async (u) => `${u}:${await hashPassword(`${u}-pass`)}`));
   await writeFile(join(dir, 'users.txt'), `${lines.join('\n')}\n`);
