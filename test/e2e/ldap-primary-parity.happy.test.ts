@@ -16,7 +16,7 @@ import { type Slapd, startSlapd } from '../support/slapd.ts';
 import { freeUdpPort } from '../support/wait.ts';
 
 /**
- * Issue 4, done-when: radclient → relay (LDAP primary against a real slapd) → edge → Duo emulator
+ * radclient → relay (LDAP primary against a real slapd) → edge → Duo emulator
  * gives the same results as with the users file, for every demo user. One table, run against
  * both primaries side by side; the answers must be equal.
  */

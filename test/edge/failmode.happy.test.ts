@@ -6,7 +6,7 @@ import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 /**
- * Every row of the failmode table (design.md), injected at the Duo emulator, for both stages and
+ * Every row of the failmode table (docs/failmode.md), injected at the Duo emulator, for both stages and
  * both failmodes: site-a is `safe`, site-b is `secure`.
  */
 

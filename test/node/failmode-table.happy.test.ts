@@ -3,7 +3,7 @@ import { REPLY } from '@duo-edge/contract/messages';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The failmode table of design.md, row by row, for both failmodes and both stages, with and
+ * The failmode table (docs/failmode.md), row by row, for both failmodes and both stages, with and
  * without primary auth. Each cell is written out, not computed, so the table is the oracle.
  */
 

@@ -22,8 +22,8 @@ import { encodeOutcome } from '../../local-relay/src/server/outcome-reply.ts';
 import { msChapV2NasRequest, NAS_SECRET, nasRequest } from '../support/radius-upstream-fixtures.ts';
 
 /**
- * MS-CHAPv2 through the login flows (issue 4), the reject attributes on the wire, and the site
- * policy's exempt users and factors (issue 5).
+ * MS-CHAPv2 through the login flows, the reject attributes on the wire, and the site policy's
+ * exempt users and factors.
  */
 
 const PUSH: Device = { device: 'DPHONE1', type: 'phone', capabilities: ['auto', 'push', 'phone'] };

@@ -41,7 +41,7 @@ export { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 const ROOT = resolve(import.meta.dirname, '../..');
 export const DUO_RELAY_BIN = join(ROOT, 'local-relay/bin/duo-relay.js');
 export const STACK_RADIUS_SECRET = 'stack-radius-secret-0123456789';
-/** Demo users (design.md), password `<user>-pass`. */
+/** The demo users of the Duo emulator (README, "The local stack"), password `<user>-pass`. */
 export const STACK_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
 
 export type StackSite = 'site-a' | 'site-b' | 'site-c';

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import type { LogLevel } from '../../../local-relay/src/log.ts';
 
 /**
- * What `npm start` runs with. The defaults are design.md's "Local stack contract"; the environment
+ * What `npm start` runs with. The defaults are the ports and demo integration the README lists
+ * under "The local stack"; the environment
  * may move the ports and the state directory (the end-to-end test runs the same entry point on free
  * ports), never the demo credentials.
  */
