@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../../../local-relay/src/log.ts';
+import { ROOT } from '../launcher/paths.ts';
 
 /**
  * What `npm start` runs with. The defaults are the ports and demo integration the README lists
@@ -23,7 +24,6 @@ export interface LocalStackOptions {
   relayLogLevel: LogLevel;
 }
 
-export const ROOT = resolve(import.meta.dirname, '../../..');
 export const DEFAULT_STATE_DIR = resolve(ROOT, '.duo-edge-local');
 
 export const DEMO = {
