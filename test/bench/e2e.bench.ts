@@ -1,5 +1,5 @@
 /**
- * End to end (issue 7): NAS → relay → edge (workerd) → Duo emulator answering pushes at once.
+ * End to end: NAS → relay → edge (workerd) → Duo emulator answering pushes at once.
  *
  *   npx node test/bench/e2e.bench.ts [--seconds 10]
  *

@@ -1,5 +1,5 @@
 /**
- * Relay memory with logins waiting on pushes (issue 7; goal: RSS < 200 MB at 10,000).
+ * Relay memory with logins waiting on pushes (goal: RSS < 200 MB at 10,000, so a small VM holds a site's morning rush).
  *
  *   npx node test/bench/memory.bench.ts [--logins 10000] [--rate 150]
  *

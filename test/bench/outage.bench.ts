@@ -1,5 +1,5 @@
 /**
- * Failmode under an edge outage (issue 7): how fast the relay answers when the edge is gone.
+ * Failmode under an edge outage: how fast the relay answers when the edge is gone.
  *
  *   npx node test/bench/outage.bench.ts [--open-logins 2000] [--journal-sync batch|before_reply]
  *

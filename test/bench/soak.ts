@@ -1,5 +1,5 @@
 /**
- * Soak (issue 7): steady load through the whole path, sampling the relay every 10 s.
+ * Soak: steady load through the whole path, sampling the relay every 10 s.
  *
  *   npx node test/bench/soak.ts [--seconds 600] [--rate 20]
  *

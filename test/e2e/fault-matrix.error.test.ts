@@ -22,9 +22,9 @@ import {
 } from '../support/stack.ts';
 
 /**
- * The fault-injection matrix (issue 7): NAS → relay → edge (workerd) → Duo emulator, breaking Duo
+ * The fault-injection matrix: NAS → relay → edge (workerd) → Duo emulator, breaking Duo
  * or the edge on purpose, one cell at a time. Each cell asserts the RADIUS outcome and Reply-Message
- * of design.md's failmode table, that the request got exactly one answer, and that the decision
+ * of the failmode table (docs/failmode.md), that the request got exactly one answer, and that the decision
  * was audited where it was made: D1 for the edge's, the relay's offline journal (then D1, once
  * uploaded) for the relay's. The expectations are written out here, not computed from
  * src/contract/failmode.ts, so a broken rule fails a cell.

@@ -1,72 +1,56 @@
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLdapPrimary, ldapConfigSchema } from '../../local-relay/src/primary/ldap.ts';
-import { freePort, type Slapd, slapdPrimaryConfig, startSlapd } from '../support/slapd.ts';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../support/slapd.ts';
+import { ldapLogin, useSlapdPrimary } from '../support/slapd-primary-fixture.ts';
 
-const logger = pino({ level: 'silent' });
-let slapd: Slapd;
-
-beforeAll(async () => {
-  slapd = await startSlapd();
-});
-afterAll(async () => {
-  await slapd?.stop();
-});
-
-function primary(overrides: Record<string, unknown> = {}, transport?: 'ldaps' | 'starttls' | 'clear') {
-  return createLdapPrimary(ldapConfigSchema.parse({ ...slapdPrimaryConfig(slapd, transport), ...overrides }), {
-    logger,
-  });
-}
-
-const login = (username: string, password: string) => ({ username, password, clientIp: '192.0.2.10' });
+const directory = useSlapdPrimary();
+const { primary } = directory;
 
 describe('LDAP primary against slapd: accepted logins', () => {
   it.each(['clear', 'starttls', 'ldaps'] as const)('accepts the right password over %s', async (transport) => {
-    expect(await primary({}, transport).authenticate(login('alice', 'alice-pass'))).toEqual({ kind: 'accept' });
+    expect(await primary({}, transport).authenticate(ldapLogin('alice', 'alice-pass'))).toEqual({ kind: 'accept' });
   });
 
   it('accepts every demo user with its demo password', async () => {
     const ldap = primary();
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace']) {
-      expect(await ldap.authenticate(login(name, `${name}-pass`)), name).toEqual({ kind: 'accept' });
+      expect(await ldap.authenticate(ldapLogin(name, `${name}-pass`)), name).toEqual({ kind: 'accept' });
     }
   });
 
   it('finds a non-ASCII username (its UTF-8 bytes reach the server intact)', async () => {
-    expect(await primary().authenticate(login('josé', 'jose-pass'))).toEqual({ kind: 'accept' });
+    expect(await primary().authenticate(ldapLogin('josé', 'jose-pass'))).toEqual({ kind: 'accept' });
   });
 
   it('group_member: accepts direct and nested members of the security group', async () => {
     const ldap = primary({
-      security_group_dn: `cn=vpn-users,ou=groups,${slapd.baseDn}`,
+      security_group_dn: `cn=vpn-users,ou=groups,${directory.slapd.baseDn}`,
       group_membership: 'group_member',
     });
-    expect(await ldap.authenticate(login('alice', 'alice-pass'))).toEqual({ kind: 'accept' });
+    expect(await ldap.authenticate(ldapLogin('alice', 'alice-pass'))).toEqual({ kind: 'accept' });
     // frank is in vpn-contractors, which is a member of vpn-users.
-    expect(await ldap.authenticate(login('frank', 'frank-pass'))).toEqual({ kind: 'accept' });
+    expect(await ldap.authenticate(ldapLogin('frank', 'frank-pass'))).toEqual({ kind: 'accept' });
   });
 
   it('group_member: the configured group DN may differ in case and spacing', async () => {
     const ldap = primary({
       security_group_dn: 'CN=VPN-Users, OU=Groups, DC=example, DC=org',
       group_membership: 'group_member',
-      group_search_dn: `ou=groups,${slapd.baseDn}`,
+      group_search_dn: `ou=groups,${directory.slapd.baseDn}`,
     });
-    expect(await ldap.authenticate(login('frank', 'frank-pass'))).toEqual({ kind: 'accept' });
+    expect(await ldap.authenticate(ldapLogin('frank', 'frank-pass'))).toEqual({ kind: 'accept' });
   });
 
   it('member_of (memberof overlay): accepts a direct member', async () => {
     const ldap = primary({
-      security_group_dn: `cn=vpn-users,ou=groups,${slapd.baseDn}`,
+      security_group_dn: `cn=vpn-users,ou=groups,${directory.slapd.baseDn}`,
       group_membership: 'member_of',
     });
-    expect(await ldap.authenticate(login('bob', 'bob-pass'))).toEqual({ kind: 'accept' });
+    expect(await ldap.authenticate(ldapLogin('bob', 'bob-pass'))).toEqual({ kind: 'accept' });
   });
 
   it('ANDs ldap_filter into the user search', async () => {
     expect(
-      await primary({ ldap_filter: '(objectClass=inetOrgPerson)' }).authenticate(login('carol', 'carol-pass')),
+      await primary({ ldap_filter: '(objectClass=inetOrgPerson)' }).authenticate(ldapLogin('carol', 'carol-pass')),
     ).toEqual({
       kind: 'accept',
     });
@@ -74,18 +58,20 @@ describe('LDAP primary against slapd: accepted logins', () => {
 
   it('fails over from a closed port to the next host', async () => {
     const closed = `ldaps://127.0.0.1:${await freePort()}`;
-    expect(await primary({ hosts: [closed, slapd.ldapsUrl] }).authenticate(login('dave', 'dave-pass'))).toEqual({
+    expect(
+      await primary({ hosts: [closed, directory.slapd.ldapsUrl] }).authenticate(ldapLogin('dave', 'dave-pass')),
+    ).toEqual({
       kind: 'accept',
     });
   });
 
   it('verify_hostname = false accepts a trusted certificate that does not name the host', async () => {
-    const ldap = primary({ hosts: [slapd.ldapsUrlWrongName], verify_hostname: false });
-    expect(await ldap.authenticate(login('erin', 'erin-pass'))).toEqual({ kind: 'accept' });
+    const ldap = primary({ hosts: [directory.slapd.ldapsUrlWrongName], verify_hostname: false });
+    expect(await ldap.authenticate(ldapLogin('erin', 'erin-pass'))).toEqual({ kind: 'accept' });
   });
 
   it('check(): the service account binds and search_dn is readable on every host', async () => {
-    const result = await primary({ hosts: [slapd.ldapsUrl, slapd.ldapsUrl] }).check?.();
+    const result = await primary({ hosts: [directory.slapd.ldapsUrl, directory.slapd.ldapsUrl] }).check?.();
     expect(result?.ok).toBe(true);
     expect(result?.detail).toContain('service account bound');
   });

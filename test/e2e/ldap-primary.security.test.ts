@@ -1,52 +1,33 @@
 import { Client } from 'ldapts';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLdapPrimary, ldapConfigSchema } from '../../local-relay/src/primary/ldap.ts';
-import { type SilentServer, type Slapd, slapdPrimaryConfig, startSilentServer, startSlapd } from '../support/slapd.ts';
+import { describe, expect, it } from 'vitest';
+import { ldapLogin, useSlapdPrimary } from '../support/slapd-primary-fixture.ts';
 
-let slapd: Slapd;
-let silent: SilentServer;
 const logLines: string[] = [];
-const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
-
-beforeAll(async () => {
-  slapd = await startSlapd();
-  silent = await startSilentServer();
-});
-afterAll(async () => {
-  await silent?.stop();
-  await slapd?.stop();
-});
-
-function primary(overrides: Record<string, unknown> = {}, transport?: 'ldaps' | 'starttls' | 'clear') {
-  return createLdapPrimary(ldapConfigSchema.parse({ ...slapdPrimaryConfig(slapd, transport), ...overrides }), {
-    logger,
-  });
-}
-
-const login = (username: string, password?: string) => ({ username, password, clientIp: '192.0.2.10' });
+const directory = useSlapdPrimary(pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }));
+const { primary } = directory;
 
 describe('LDAP primary: empty passwords never reach a bind', () => {
   it('this slapd would accept an empty-password bind for a real user DN (the danger is real)', async () => {
-    const client = new Client({ url: slapd.ldapUrl, timeout: 2000, connectTimeout: 2000 });
+    const client = new Client({ url: directory.slapd.ldapUrl, timeout: 2000, connectTimeout: 2000 });
     try {
-      await expect(client.bind(`uid=alice,ou=people,${slapd.baseDn}`, '')).resolves.toBeUndefined();
+      await expect(client.bind(`uid=alice,ou=people,${directory.slapd.baseDn}`, '')).resolves.toBeUndefined();
     } finally {
       await client.unbind();
     }
   });
 
   it('rejects an empty password from the real directory', async () => {
-    expect(await primary().authenticate(login('alice', ''))).toEqual({ kind: 'reject', reason: 'empty password' });
+    expect(await primary().authenticate(ldapLogin('alice', ''))).toEqual({ kind: 'reject', reason: 'empty password' });
   });
 
   it('opens no connection at all for an empty or missing password, or an empty username', async () => {
-    const ldap = primary({ hosts: [silent.url] }, 'clear');
-    const before = silent.connections();
-    expect(await ldap.authenticate(login('alice', ''))).toEqual({ kind: 'reject', reason: 'empty password' });
-    expect(await ldap.authenticate(login('alice'))).toEqual({ kind: 'reject', reason: 'no cleartext password' });
-    expect(await ldap.authenticate(login('', 'alice-pass'))).toEqual({ kind: 'reject', reason: 'empty username' });
-    expect(silent.connections()).toBe(before);
+    const ldap = primary({ hosts: [directory.silent.url] }, 'clear');
+    const before = directory.silent.connections();
+    expect(await ldap.authenticate(ldapLogin('alice', ''))).toEqual({ kind: 'reject', reason: 'empty password' });
+    expect(await ldap.authenticate(ldapLogin('alice'))).toEqual({ kind: 'reject', reason: 'no cleartext password' });
+    expect(await ldap.authenticate(ldapLogin('', 'alice-pass'))).toEqual({ kind: 'reject', reason: 'empty username' });
+    expect(directory.silent.connections()).toBe(before);
   });
 });
 
@@ -54,7 +35,7 @@ describe('LDAP primary: filter injection', () => {
   it.each(['*)(uid=*', '*', 'alice)(uid=*', 'al*', '*)(|(uid=*', 'alice\0'])(
     'username %j matches no one',
     async (username) => {
-      expect(await primary().authenticate(login(username, 'alice-pass'))).toEqual({
+      expect(await primary().authenticate(ldapLogin(username, 'alice-pass'))).toEqual({
         kind: 'reject',
         reason: 'unknown user',
       });
@@ -63,7 +44,7 @@ describe('LDAP primary: filter injection', () => {
 
   it('a group DN with filter syntax cannot widen the search either', async () => {
     const ldap = primary({ security_group_dn: '*)(uid=*', group_membership: 'member_of' });
-    expect(await ldap.authenticate(login('alice', 'alice-pass'))).toEqual({
+    expect(await ldap.authenticate(ldapLogin('alice', 'alice-pass'))).toEqual({
       kind: 'reject',
       reason: 'unknown user or not in security group',
     });
@@ -76,10 +57,10 @@ describe('LDAP primary: TLS identity (verify_hostname defaults on)', () => {
     async (transport) => {
       logLines.length = 0;
       const ldap = primary(
-        { hosts: [transport === 'ldaps' ? slapd.ldapsUrlWrongName : slapd.ldapUrlWrongName] },
+        { hosts: [transport === 'ldaps' ? directory.slapd.ldapsUrlWrongName : directory.slapd.ldapUrlWrongName] },
         transport,
       );
-      expect(await ldap.authenticate(login('alice', 'alice-pass'))).toEqual({
+      expect(await ldap.authenticate(ldapLogin('alice', 'alice-pass'))).toEqual({
         kind: 'error',
         detail: 'LDAP server unreachable',
       });
@@ -88,8 +69,8 @@ describe('LDAP primary: TLS identity (verify_hostname defaults on)', () => {
   );
 
   it('the same listener is fine when the name matches, so the name check is what refused it', async () => {
-    const ldap = primary({ hosts: [slapd.ldapUrlWrongName], verify_hostname: false }, 'starttls');
-    expect(await ldap.authenticate(login('alice', 'alice-pass'))).toEqual({ kind: 'accept' });
+    const ldap = primary({ hosts: [directory.slapd.ldapUrlWrongName], verify_hostname: false }, 'starttls');
+    expect(await ldap.authenticate(ldapLogin('alice', 'alice-pass'))).toEqual({ kind: 'accept' });
   });
 });
 
@@ -103,10 +84,10 @@ describe('LDAP primary: logs', () => {
   it('logs every outcome with its reason and never a password', async () => {
     logLines.length = 0;
     const ldap = primary();
-    await ldap.authenticate(login('alice', 'alice-pass'));
-    await ldap.authenticate(login('bob', 'wrong-secret-1'));
-    await ldap.authenticate(login('mallory', 'wrong-secret-2'));
-    await primary({ service_account_password: 'wrong-secret-3' }).authenticate(login('carol', 'carol-pass'));
+    await ldap.authenticate(ldapLogin('alice', 'alice-pass'));
+    await ldap.authenticate(ldapLogin('bob', 'wrong-secret-1'));
+    await ldap.authenticate(ldapLogin('mallory', 'wrong-secret-2'));
+    await primary({ service_account_password: 'wrong-secret-3' }).authenticate(ldapLogin('carol', 'carol-pass'));
     const text = logLines.join('');
     expect(text).toContain('accepted');
     expect(text).toContain('wrong password');
@@ -118,7 +99,7 @@ describe('LDAP primary: logs', () => {
       'wrong-secret-2',
       'wrong-secret-3',
       'carol-pass',
-      slapd.servicePassword,
+      directory.slapd.servicePassword,
     ]) {
       expect(text).not.toContain(secret);
     }

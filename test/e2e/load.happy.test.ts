@@ -6,7 +6,7 @@ import { CODE_NAME, type LoginResult, paced, type RadiusLoginClient, stationIp }
 import { type DuoAndEdge, type RelayProcess, scrapeMetric, startDuoAndEdge } from '../support/stack.ts';
 
 /**
- * Load (issue 7), scaled to CI: 1,000 concurrent logins whose pushes a "human" answers 1–5 s after
+ * Load, scaled to CI: 1,000 concurrent logins whose pushes a "human" answers 1–5 s after
  * the last login went out (so all 1,000 are pending at once), the edge worker stopped and started
  * again on its port while they wait, a NAS retransmit for every login still unanswered after 4 s,
  * then a second wave once the edge is back. Logins go out at 100/s: the local workerd edge takes

@@ -7,7 +7,7 @@ import { radclient } from '../support/radclient.ts';
 
 /**
  * `npm start` (test/support/local-stack/main.ts) as a person runs it: one child process, then the
- * demo users of design.md's "Local stack contract" through `duo-relay test-auth` and radclient.
+ * README's demo users through `duo-relay test-auth` and radclient.
  */
 
 let stack: StackProcess;
@@ -50,7 +50,7 @@ describe('npm start', () => {
     expect(res.headers.get('location')).toBe('/admin/');
   });
 
-  it('serves every demo user as the design says', async () => {
+  it('serves every demo user as the README says', async () => {
     const [alice, bob, carol, dave, erin, frank, grace] = await Promise.all([
       testAuth(['alice', 'alice-pass']),
       testAuth(['bob', 'bob-pass']),

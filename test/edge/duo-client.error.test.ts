@@ -178,7 +178,7 @@ describe('429: exponential backoff with jitter, never past the deadline', () => 
   });
 });
 
-describe('envelope edge cases (reference §1.7), from canned responses', () => {
+describe('Duo envelope edge cases (non-JSON, missing stat, FAIL with a code), from canned responses', () => {
   const answer = (status: number, body: string) =>
     createDuoClient(DEMO, {
       fetch: async () => new Response(body, { status, headers: { 'content-type': 'application/json' } }),

@@ -6,7 +6,7 @@ import { RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { newLoginId, relayClient } from '../support/relay-signer.ts';
 
 /**
- * Every row of the failmode table (design.md), injected at the Duo emulator, for both stages and
+ * Every row of the failmode table (docs/failmode.md), injected at the Duo emulator, for both stages and
  * both failmodes: site-a is `safe`, site-b is `secure`.
  */
 
@@ -35,59 +35,42 @@ const failOpen: Outcome = ['allow', REPLY.failSafeAllowed];
 const preauthClosed: Outcome = ['deny', REPLY.failSecureDenied];
 const authClosed: Outcome = ['deny', REPLY.authFailure];
 
-// [emulator fault, failure kind the edge reports, outcome on safe, outcome on secure]
-const PREAUTH: ReadonlyArray<readonly [string, string, Outcome, Outcome]> = [
-  ['reset', 'transport', failOpen, preauthClosed],
-  ['hang', 'timeout', failOpen, preauthClosed],
-  ['5xx', 'http5xx', failOpen, preauthClosed],
-  ['malformed', 'malformed', failOpen, preauthClosed],
-  ['4xx', 'http4xx', preauthClosed, preauthClosed],
-  ['429', 'http4xx', preauthClosed, preauthClosed],
-  ['not_json', 'not_json', preauthClosed, preauthClosed],
-];
-
-const AUTH: ReadonlyArray<readonly [string, string, Outcome, Outcome]> = [
-  ['reset', 'transport', authClosed, authClosed],
-  ['hang', 'timeout', ['deny', REPLY.authTimeout], ['deny', REPLY.authTimeout]],
-  ['5xx', 'http5xx', failOpen, authClosed],
-  ['malformed', 'malformed', failOpen, authClosed],
-  ['4xx', 'http4xx', authClosed, authClosed],
-  ['not_json', 'not_json', authClosed, authClosed],
+// [stage, emulator fault, failure kind the edge reports, outcome on safe, outcome on secure]
+const ROWS: ReadonlyArray<readonly ['preauth' | 'auth', string, string, Outcome, Outcome]> = [
+  ['preauth', 'reset', 'transport', failOpen, preauthClosed],
+  ['preauth', 'hang', 'timeout', failOpen, preauthClosed],
+  ['preauth', '5xx', 'http5xx', failOpen, preauthClosed],
+  ['preauth', 'malformed', 'malformed', failOpen, preauthClosed],
+  ['preauth', '4xx', 'http4xx', preauthClosed, preauthClosed],
+  ['preauth', '429', 'http4xx', preauthClosed, preauthClosed],
+  ['preauth', 'not_json', 'not_json', preauthClosed, preauthClosed],
+  ['auth', 'reset', 'transport', authClosed, authClosed],
+  ['auth', 'hang', 'timeout', ['deny', REPLY.authTimeout], ['deny', REPLY.authTimeout]],
+  ['auth', '5xx', 'http5xx', failOpen, authClosed],
+  ['auth', 'malformed', 'malformed', failOpen, authClosed],
+  ['auth', '4xx', 'http4xx', authClosed, authClosed],
+  ['auth', 'not_json', 'not_json', authClosed, authClosed],
 ];
 
 describe.each(['safe', 'secure'] as const)('failmode %s', (failmode) => {
   const client = clients[failmode];
-
-  it.each(PREAUTH)(
-    'preauth, Duo %s (%s)',
-    async (f, failure, safe, secure) => {
-      await fault('preauth', f);
+  const ask = async (stage: 'preauth' | 'auth') => {
+    if (stage === 'preauth') {
       const res = await client.preauth({ username: 'alice', primary: 'passed' });
-      expect(res.status).toBe(200);
-      const [result, message] = failmode === 'safe' ? safe : secure;
-      expect(preauthResponseSchema.parse(res.json)).toEqual({
-        result,
-        message,
-        source: 'failmode-edge',
-        failmode: { failmode, stage: 'preauth', failure },
-      });
-    },
-    15_000,
-  );
+      return { status: res.status, body: preauthResponseSchema.parse(res.json) };
+    }
+    const res = await client.auth({ username: 'alice', factor: 'push', primary: 'passed', login_id: newLoginId() });
+    return { status: res.status, body: authResponseSchema.parse(res.json) };
+  };
 
-  it.each(AUTH)(
-    'auth, Duo %s (%s)',
-    async (f, failure, safe, secure) => {
-      await fault('auth', f);
-      const res = await client.auth({ username: 'alice', factor: 'push', primary: 'passed', login_id: newLoginId() });
-      expect(res.status).toBe(200);
+  it.each(ROWS)(
+    '%s, Duo %s (%s)',
+    async (stage, f, failure, safe, secure) => {
+      await fault(stage, f);
+      const { status, body } = await ask(stage);
+      expect(status).toBe(200);
       const [result, message] = failmode === 'safe' ? safe : secure;
-      expect(authResponseSchema.parse(res.json)).toEqual({
-        result,
-        message,
-        source: 'failmode-edge',
-        failmode: { failmode, stage: 'auth', failure },
-      });
+      expect(body).toEqual({ result, message, source: 'failmode-edge', failmode: { failmode, stage, failure } });
     },
     15_000,
   );

@@ -3,7 +3,8 @@ import { canonicalV2, canonicalV5, canonParams, canonXDuoHeaders } from '../../s
 import { hmacHex, rfc2822Date, sha512Hex, signV5 } from '../../src/duo/sign.ts';
 import { signV2 } from '../support/duo-emulator/sign-v2.ts';
 
-// Golden vectors from Duo's official clients (reference §2.3); inputs copied from their test files.
+// Golden vectors from Duo's official clients (duo_client_python, duo_api_nodejs); inputs copied from their
+// test files, so this signer agrees with what Duo's servers accept.
 
 const basic = (ikey: string, hex: string) => `Basic ${Buffer.from(`${ikey}:${hex}`).toString('base64')}`;
 

@@ -1,13 +1,11 @@
 import { REPLY } from '@duo-edge/contract/messages';
 import type { AuthRequest, AuthResponse, Device, PreauthRequest, PreauthResponse } from '@duo-edge/contract/wire';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { EdgeApi } from '../../local-relay/src/edge/client.ts';
 import type { EdgeResult } from '../../local-relay/src/edge/result.ts';
 import type { FlowOptions } from '../../local-relay/src/flow/index.ts';
-import { ChallengeStore, createFlow, type FlowDecision } from '../../local-relay/src/flow/index.ts';
 import type { LoginOutcome, LoginRequest } from '../../local-relay/src/flow/types.ts';
 import type { PrimaryAuthenticator } from '../../local-relay/src/primary/types.ts';
+import { flowModes, recordingEdge, wireFlow } from '../support/flow-fixtures.ts';
 
 const PUSH_PHONE: Device = { device: 'DPHONE1', type: 'phone', capabilities: ['auto', 'push', 'sms', 'phone'] };
 const SECOND_PHONE: Device = { device: 'DPHONE2', type: 'phone', capabilities: ['auto', 'push', 'phone'] };
@@ -25,30 +23,11 @@ const authPreauth = (devices: Device[], extra: Partial<Extract<PreauthResponse, 
     ...extra,
   }) as PreauthResponse;
 
-/** A fake edge: answers by username, records every call. */
-function fakeEdge(
-  preauth: (r: PreauthRequest) => EdgeResult<PreauthResponse>,
-  auth: (r: AuthRequest) => EdgeResult<AuthResponse> = (r) =>
-    r.factor === 'passcode' && r.passcode !== '123456'
-      ? { kind: 'ok', value: { result: 'deny', message: 'Incorrect passcode. Please try again.', source: 'duo' } }
-      : {
-          kind: 'ok',
-          value: { result: 'allow', message: 'Success. Logging you in...', source: 'duo', status: 'allow' },
-        },
-) {
-  const calls: { preauth: PreauthRequest[]; auth: AuthRequest[] } = { preauth: [], auth: [] };
-  const edge: EdgeApi = {
-    async preauth(r) {
-      calls.preauth.push(r);
-      return preauth(r);
-    },
-    async auth(r) {
-      calls.auth.push(r);
-      return auth(r);
-    },
-  };
-  return { edge, calls };
-}
+/** Duo's answer to an auth: a passcode other than 123456 is wrong, anything else approved. */
+const PASSCODE_AUTH = (r: AuthRequest): EdgeResult<AuthResponse> =>
+  r.factor === 'passcode' && r.passcode !== '123456'
+    ? { kind: 'ok', value: { result: 'deny', message: 'Incorrect passcode. Please try again.', source: 'duo' } }
+    : { kind: 'ok', value: { result: 'allow', message: 'Success. Logging you in...', source: 'duo', status: 'allow' } };
 
 const DEFAULT_PREAUTH = (r: PreauthRequest): EdgeResult<PreauthResponse> => {
   switch (r.username) {
@@ -90,17 +69,7 @@ const USERS = {
   'a,b': 'x',
 };
 
-const COMMON = { exemptUsernames: ['svc-backup'], clientIpAttr: 'default' as const };
-const AUTO: FlowOptions = {
-  mode: 'auto',
-  ...COMMON,
-  factors: ['auto'],
-  allowConcat: true,
-  delimiter: ',',
-  delimitedPasswordLength: 0,
-};
-const CHALLENGE: FlowOptions = { mode: 'challenge', ...COMMON, promptFormat: 'console', enrollChallenge: true };
-const CONCAT: FlowOptions = { mode: 'concat', ...COMMON, delimiter: ',', delimitedPasswordLength: 0 };
+const { auto: AUTO, challenge: CHALLENGE, concat: CONCAT } = flowModes(['svc-backup']);
 const DUO_ONLY: FlowOptions = {
   mode: 'duo_only',
   exemptUsernames: [],
@@ -108,19 +77,11 @@ const DUO_ONLY: FlowOptions = {
   failOpenAcknowledged: false,
 };
 
-function setup(opts: FlowOptions, edgeFns?: Parameters<typeof fakeEdge>) {
-  const { edge, calls } = fakeEdge(...(edgeFns ?? [DEFAULT_PREAUTH]));
+function setup(opts: FlowOptions, edgeFns?: Parameters<typeof recordingEdge>) {
+  const [preauth, auth = PASSCODE_AUTH] = edgeFns ?? [DEFAULT_PREAUTH];
+  const { edge, calls } = recordingEdge(preauth, auth);
   const { primary, calls: primaryCalls } = fakePrimary({ ...USERS, 'svc-backup': 'svc-pass' });
-  const decisions: FlowDecision[] = [];
-  const challenges = new ChallengeStore();
-  const flow = createFlow(opts, {
-    primary,
-    edge,
-    policy: { failmode: () => 'safe' },
-    challenges,
-    logger: pino({ level: 'silent' }),
-    onDecision: (d) => decisions.push(d),
-  });
+  const { flow, decisions, challenges } = wireFlow(opts, { primary, edge });
   const send = (username: string, password: string | undefined, extra: Partial<LoginRequest> = {}) =>
     flow.handle({
       username,

@@ -17,9 +17,9 @@ import { buildRequest, openUdpPeer } from '../support/radclient.ts';
 import { freeTcpPort } from '../support/wait.ts';
 
 /**
- * The ops wiring of the running relay (issue 6): one auth_event line per decision, metrics on the
+ * The ops wiring of the running relay: one auth_event line per decision, metrics on the
  * management port, /readyz, the journal hook; and a revoked key (edge 401) logged as an error
- * and never failed open (issue 5).
+ * and never failed open, since a refusal is not an outage.
  */
 
 const SECRET = 'ops-test-radius-secret-0123';

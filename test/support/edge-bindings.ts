@@ -1,7 +1,7 @@
 import type { SitesConfigInput } from '../../src/sites/schema.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_A_REVOKED_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
 
-/** The demo Duo integration (design.md "Local stack contract"); the emulator knows it. */
+/** The demo Duo integration (README, "The local stack"); the emulator knows it. */
 export const DEMO_INTEGRATION_CONFIG = {
   ikey: 'DIDEMOINTEGRATION000',
   skey: 'demoSecretKeyDemoSecretKeyDemoSecretKey0',

@@ -1,22 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { StoredDecision } from '@duo-edge/contract/audit';
 import { importPrivateKeyPem, type Key, sign } from '@duo-edge/contract/ed25519';
 import { utf8 } from '@duo-edge/contract/encoding';
 import { decisionMessage, HEADER } from '@duo-edge/contract/signing';
-import pino from 'pino';
-import { type RelayRuntime, startRelay } from '../../local-relay/src/cli/runtime.ts';
-import { loadConfig } from '../../local-relay/src/config/load.ts';
+import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { DecisionHook } from '../../local-relay/src/flow/index.ts';
 import type { LogLevel } from '../../local-relay/src/log.ts';
 import { derive, formatScryptHash } from '../../local-relay/src/primary/scrypt-hash.ts';
 import { RadiusLoginClient } from '../bench/lib/radius-load.ts';
-import { type EmulatorOptions, type RunningEmulator, startEmulator } from './duo-emulator/index.ts';
+import type { EmulatorOptions, RunningEmulator } from './duo-emulator/index.ts';
 import {
   type EdgeBindingOptions,
   type EdgeSecretsAndVars,
@@ -25,10 +22,14 @@ import {
 } from './edge-bindings.ts';
 import { type RunningEdge, startEdge } from './edge-harness.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY, RELAY_C_KEY } from './keys.ts';
+import { spawnChild } from './launcher/child.ts';
+import { type LaunchedDuoAndEdge, launchDuoAndEdge, launchRelay, policyFromEdge } from './launcher/parts.ts';
+import { DUO_RELAY_BIN, ROOT } from './launcher/paths.ts';
 import type { ChildEnv } from './process.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 
 /** Re-exported so fault, load and bench runs get the whole harness from one import. */
+export { DUO_RELAY_BIN } from './launcher/paths.ts';
 export { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
 
 /**
@@ -38,10 +39,8 @@ export { freeTcpPort, freeUdpPort, waitFor } from './wait.ts';
  * stage and a TCP server that accepts and never answers.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-export const DUO_RELAY_BIN = join(ROOT, 'local-relay/bin/duo-relay.js');
 export const STACK_RADIUS_SECRET = 'stack-radius-secret-0123456789';
-/** Demo users (design.md), password `<user>-pass`. */
+/** The demo users of the Duo emulator (README, "The local stack"), password `<user>-pass`. */
 export const STACK_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
 
 export type StackSite = 'site-a' | 'site-b' | 'site-c';
@@ -73,21 +72,26 @@ export async function startDuoAndEdge(
     sitesConfig?: string;
   } = {},
 ): Promise<DuoAndEdge> {
-  const emulator = await startEmulator(opts.emulator ?? {});
   const persistDir = await mkdtemp(join(tmpdir(), 'duo-edge-stack-'));
-  let bindings = {
-    ...edgeTestBindings(emulator.url, { deadlines: opts.deadlines ?? 'test' }),
+  const bindingsFor = (duoUrl: string): EdgeSecretsAndVars => ({
+    ...edgeTestBindings(duoUrl, { deadlines: opts.deadlines ?? 'test' }),
     ...(opts.sitesConfig === undefined ? {} : { SITES_CONFIG: opts.sitesConfig }),
-  };
-  let edge: RunningEdge | undefined;
+  });
+  let launched: LaunchedDuoAndEdge;
   try {
-    edge = await startEdge({ bindings, persistDir });
+    launched = await launchDuoAndEdge({
+      persistDir,
+      ...(opts.emulator ? { emulator: opts.emulator } : {}),
+      bindings: bindingsFor,
+    });
   } catch (error) {
-    await emulator.close();
     await rm(persistDir, { recursive: true, force: true });
     throw error;
   }
-  const edgeUrl = edge.url;
+  let bindings = bindingsFor(launched.duoUrl);
+  const emulator = launched.emulator!;
+  let edge: RunningEdge | undefined = launched.edge;
+  const edgeUrl = launched.edge.url;
   const port = Number(new URL(edgeUrl).port);
   return {
     emulator,
@@ -214,26 +218,10 @@ export async function startRelayInProcess(
   file: string,
   opts: { onDecision?: DecisionHook; waitForPolicyMs?: number } = {},
 ): Promise<RelayRuntime> {
-  const loaded = await loadConfig(file);
-  const runtime = await startRelay(loaded, {
-    logger: pino({ level: loaded.config.log.level }),
-    ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
-  });
-  if (opts.waitForPolicyMs !== 0) {
-    try {
-      await waitFor(
-        async () => {
-          if (runtime.policy.current().from === 'edge') return true;
-          await runtime.policy.refresh();
-          return false;
-        },
-        opts.waitForPolicyMs ?? 20_000,
-        'the site policy from the edge',
-      );
-    } catch (error) {
-      await runtime.stop(0);
-      throw error;
-    }
+  const runtime = await launchRelay(file, opts.onDecision ? { onDecision: opts.onDecision } : {});
+  if (opts.waitForPolicyMs !== 0 && !(await policyFromEdge(runtime, opts.waitForPolicyMs ?? 20_000))) {
+    await runtime.stop(0);
+    throw new Error('timed out waiting for the site policy from the edge');
   }
   return runtime;
 }
@@ -268,37 +256,22 @@ export async function spawnRelay(
   launch: RelayLaunch = RELAY_FROM_CHECKOUT,
 ): Promise<RelayProcess> {
   const [program, ...before] = launch.command;
-  const child: ChildProcess = spawn(program, [...before, 'start', '--config', file], {
+  const child = spawnChild(program, [...before, 'start', '--config', file], {
     cwd: launch.cwd,
-    env: launch.env as NodeJS.ProcessEnv | undefined,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(launch.env ? { env: launch.env } : {}),
   });
-  let output = '';
-  child.stdout!.on('data', (d) => {
-    output = (output + d).slice(-200_000);
-  });
-  child.stderr!.on('data', (d) => {
-    output = (output + d).slice(-200_000);
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const managementUrl = `http://127.0.0.1:${managementPort}`;
   const proc: RelayProcess = {
-    pid: child.pid!,
+    pid: child.pid,
     managementUrl,
-    output: () => output,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    async stop(killAfterMs = 10_000) {
-      if (proc.alive()) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    output: child.output,
+    alive: child.alive,
+    stop: (killAfterMs = 10_000) => child.stop('SIGTERM', killAfterMs),
   };
   try {
     await waitFor(
       async () => {
-        if (!proc.alive()) throw new Error(`duo-relay exited:\n${output}`);
+        if (!proc.alive()) throw new Error(`duo-relay exited:\n${proc.output()}`);
         return fetch(`${managementUrl}/readyz`).then(
           (r) => r.ok,
           () => false,

@@ -1,5 +1,5 @@
 /**
- * The demo users of design.md ("Local stack contract") and what Duo does for each.
+ * The demo users the README lists under "The local stack" and what Duo does for each.
  * alice and frank also accept passcode 123456; nobody else has a valid passcode.
  */
 

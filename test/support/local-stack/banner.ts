@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { DEMO, ROOT } from './options.ts';
+import { ROOT } from '../launcher/paths.ts';
+import { DEMO } from './options.ts';
 import type { LocalStack } from './stack.ts';
 
 /** What a person sees once `npm start` is up: where everything is and lines to paste. */

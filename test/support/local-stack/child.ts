@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { type LaunchedChild, spawnChild } from '../launcher/child.ts';
+import { DUO_RELAY_BIN, ROOT } from '../launcher/paths.ts';
 import { runProcess } from '../process.ts';
 import { freeTcpPort, freeUdpPort } from '../wait.ts';
-import { ROOT } from './options.ts';
 
 /** Re-exported for the tests that spawn the stack and need a port for their own relay. */
 export { freeUdpPort } from '../wait.ts';
@@ -14,8 +14,7 @@ export { freeUdpPort } from '../wait.ts';
  * state dir, and the `duo-relay` binary as an admin runs it.
  */
 
-export const LOCAL_STACK_MAIN = resolve(ROOT, 'test/support/local-stack/main.ts');
-export const DUO_RELAY_BIN = resolve(ROOT, 'local-relay/bin/duo-relay.js');
+export const LOCAL_STACK_MAIN = join(ROOT, 'test/support/local-stack/main.ts');
 const READY_LINE = 'Ctrl-C stops everything.';
 
 export interface StackProcess {
@@ -35,7 +34,9 @@ export async function spawnLocalStack(readyTimeoutMs = 90_000): Promise<StackPro
     metrics: await freeTcpPort(),
   };
   const stateDir = await mkdtemp(join(tmpdir(), 'duo-edge-local-'));
-  const child = spawn(process.execPath, [LOCAL_STACK_MAIN], {
+  // Its own process group, so a stop reaches workerd and the other grandchildren too: a SIGKILL
+  // of the stack alone would orphan them.
+  const child = spawnChild(process.execPath, [LOCAL_STACK_MAIN], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -46,54 +47,34 @@ export async function spawnLocalStack(readyTimeoutMs = 90_000): Promise<StackPro
       DUO_EDGE_STATE_DIR: stateDir,
       DUO_API_BASE_URL: '',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so a stop reaches workerd and the other grandchildren too: a SIGKILL
-    // of the stack alone would orphan them.
-    detached: true,
-  });
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-  let output = '';
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const cleanup = () => rm(stateDir, { recursive: true, force: true });
-  const ready = new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`local stack not ready:\n${output}`)), readyTimeoutMs);
-    const onData = (d: Buffer) => {
-      output += d;
-      if (output.includes(READY_LINE)) {
-        clearTimeout(timer);
-        resolveReady();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`local stack exited with ${code}:\n${output}`));
-    });
+    group: true,
   });
   const stop = async (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 30_000) => {
-    if (child.exitCode === null && child.signalCode === null) signalGroup(signal);
-    const timer = setTimeout(() => signalGroup('SIGKILL'), killAfterMs);
-    const code = await exited;
-    clearTimeout(timer);
-    // Whatever the stack left behind (it should leave nothing) goes with the group.
-    signalGroup('SIGKILL');
-    await cleanup();
+    const code = await child.stop(signal, killAfterMs);
+    await rm(stateDir, { recursive: true, force: true });
     return code;
   };
   try {
-    await ready;
+    await waitForLine(child, READY_LINE, readyTimeoutMs);
   } catch (error) {
     await stop('SIGKILL');
     throw error;
   }
-  return { ports, stateDir, output: () => output, stop };
+  return { ports, stateDir, output: child.output, stop };
+}
+
+/** Resolves once `line` was printed; rejects on exit or after timeoutMs, with the output so far. */
+async function waitForLine(child: LaunchedChild, line: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void child.exited.then(() => {
+    exited = true;
+  });
+  while (!child.output().includes(line)) {
+    if (exited) throw new Error(`local stack exited with ${await child.exited}:\n${child.output()}`);
+    if (Date.now() > deadline) throw new Error(`local stack not ready:\n${child.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export interface CliRun {

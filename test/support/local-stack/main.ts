@@ -3,7 +3,7 @@ import { optionsFrom } from './options.ts';
 import { startLocalStack } from './stack.ts';
 
 /**
- * `npm start`: design.md's "Local stack contract". Runs until SIGINT/SIGTERM/SIGHUP, then closes the relay,
+ * `npm start`: the local stack the README describes. Runs until SIGINT/SIGTERM/SIGHUP, then closes the relay,
  * the edge and the emulator and exits 0. A second signal, or a stop that hangs, exits at once.
  */
 

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '../../../local-relay/src/log.ts';
+import { ROOT } from '../launcher/paths.ts';
 
 /**
- * What `npm start` runs with. The defaults are design.md's "Local stack contract"; the environment
+ * What `npm start` runs with. The defaults are the ports and demo integration the README lists
+ * under "The local stack"; the environment
  * may move the ports and the state directory (the end-to-end test runs the same entry point on free
  * ports), never the demo credentials.
  */
@@ -22,7 +24,6 @@ export interface LocalStackOptions {
   relayLogLevel: LogLevel;
 }
 
-export const ROOT = resolve(import.meta.dirname, '../../..');
 export const DEFAULT_STATE_DIR = resolve(ROOT, '.duo-edge-local');
 
 export const DEMO = {

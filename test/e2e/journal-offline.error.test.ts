@@ -15,9 +15,9 @@ import { freePort } from '../support/slapd.ts';
 import { freeUdpPort, waitFor } from '../support/wait.ts';
 
 /**
- * Issue 5, done-when: with the edge down, a relay (the real `duo-relay start` child process) makes
+ * With the edge down, a relay (the real `duo-relay start` child process) makes
  * failmode decisions, is killed with SIGKILL mid-run, restarts, and once the edge is back every
- * one of those decisions is in the audit log exactly once. Issue 6: the relay's whole log output
+ * one of those decisions is in the audit log exactly once. And the relay's whole log output
  * of this run holds none of the secrets, passwords or passcodes used.
  */
 

@@ -30,7 +30,7 @@ import { enc, msChapV2NasRequest, NAS_SECRET } from '../support/radius-upstream-
 import { freeUdpPort } from '../support/wait.ts';
 
 /**
- * Issue 4: the relay with an upstream RADIUS primary (a real FreeRADIUS 3.2), end to end through
+ * The relay with an upstream RADIUS primary (a real FreeRADIUS 3.2), end to end through
  * the edge and the Duo emulator: PAP with pass-through attributes in the final Accept, and
  * MS-CHAPv2 whose MS-CHAP2-Success and MPPE keys reach the NAS re-encrypted for its secret.
  */
@@ -86,7 +86,7 @@ beforeAll(async () => {
     }),
   ]);
   edge = await startEdge({ bindings: edgeTestBindings(emulator.url) as never });
-  dir = await mkdtemp(join(tmpdir(), 'primary-radius-e2e-'));
+  dir = await mkdtemp(join(tmpdir(), 'radius-upstream-flows-'));
   port = await freeUdpPort();
   await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
   await writeFile(join(dir, 'upstream.secret'), `${UPSTREAM_SECRET}\n`);

@@ -14,7 +14,7 @@ import { callFailure as duoCallFailure } from '../../src/decision/failure.ts';
 import type { DuoError } from '../../src/duo/result.ts';
 
 /**
- * The failmode table, row by row, for both failmodes and both stages, with and
+ * The failmode table (docs/failmode.md), row by row, for both failmodes and both stages, with and
  * without primary auth. Each cell is written out, not computed, so the table is the oracle.
  */
 

@@ -16,12 +16,12 @@ import { type Slapd, startSlapd } from '../support/slapd.ts';
 import { freeUdpPort } from '../support/wait.ts';
 
 /**
- * Issue 4, done-when: radclient → relay (LDAP primary against a real slapd) → edge → Duo emulator
+ * radclient → relay (LDAP primary against a real slapd) → edge → Duo emulator
  * gives the same results as with the users file, for every demo user. One table, run against
  * both primaries side by side; the answers must be equal.
  */
 
-const SECRET = 'primary-ldap-e2e-secret-0123456';
+const SECRET = 'ldap-primary-parity-secret-0123456';
 const DEMO = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'] as const;
 
 type Want = { code: string; message?: string | RegExp; answer?: { password: string; code: string } };
@@ -105,7 +105,7 @@ async function outcome(port: number, user: string) {
 beforeAll(async () => {
   [emulator, slapd] = await Promise.all([startEmulator({ pushDelayMs: 300 }), startSlapd()]);
   edge = await startEdge({ bindings: edgeTestBindings(emulator.url) as never });
-  dir = await mkdtemp(join(tmpdir(), 'primary-ldap-e2e-'));
+  dir = await mkdtemp(join(tmpdir(), 'ldap-primary-parity-'));
   await writeFile(join(dir, 'relay.key'), RELAY_A_KEY.privateKeyPem);
   const lines = await Promise.all(DEMO.map(async (u) => `${u}:${await hashPassword(`${u}-pass`)}`));
   await writeFile(join(dir, 'users.txt'), `${lines.join('\n')}\n`);
