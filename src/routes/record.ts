@@ -1,5 +1,5 @@
+import type { DecisionRecord } from '@duo-edge/contract/audit';
 import type { Context } from 'hono';
-import type { DecisionRecord } from '../decision/audit-hook.ts';
 import { describeDuoError } from '../decision/failure.ts';
 import type { DuoError } from '../duo/result.ts';
 import { logEvent } from '../middleware/log.ts';

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
+import type { DecisionRecord } from '@duo-edge/contract/audit';
 import { REPLY } from '@duo-edge/contract/messages';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
-import type { DecisionRecord } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
