@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Key } from '@duo-edge/contract/ed25519';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
@@ -47,7 +48,7 @@ export interface RelayRuntime {
   /** One heartbeat now (tests, and right after start); true when the edge took it. */
   heartbeat(): Promise<boolean>;
   /** Re-reads the config file; on any error keeps the running config and says why. */
-  reload(): Promise<{ ok: true } | { ok: false; error: string }>;
+  reload(): Promise<Result<void, string>>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -271,7 +272,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         log.error({ error: message }, 'reload failed; keeping the running configuration');
-        return { ok: false, error: message };
+        return err(message);
       }
       for (const key of restartOnly(current, next)) log.warn({ key }, 'changed setting needs a restart to apply');
       const old = primary!;
@@ -287,7 +288,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
         { publicKey: trust.identity.publicKey, edgeKeys: next.edge.public_keys.length, urls: next.edge.urls },
         'configuration reloaded',
       );
-      return { ok: true };
+      return ok(undefined);
     },
 
     async stop(graceMs = current.relay.shutdown_grace_ms) {
@@ -358,10 +359,10 @@ interface Trust {
 
 async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
-  if ('error' in identity) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
+  if (!identity.ok) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
   const edgeKeys = await loadEdgePublicKeys(config.edge.public_keys);
-  if ('error' in edgeKeys) throw new ConfigError(file, [{ path: 'edge.public_keys', message: edgeKeys.error }]);
-  return { identity, edgeKeys };
+  if (!edgeKeys.ok) throw new ConfigError(file, [{ path: 'edge.public_keys', message: edgeKeys.error }]);
+  return { identity: identity.value, edgeKeys: edgeKeys.value };
 }
 
 function connectionOf(config: RelayConfig, trust: Trust, policy: SitePolicy | undefined) {
