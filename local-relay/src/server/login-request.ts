@@ -7,6 +7,9 @@ import { vendorAttributes } from '../radius/vsa.ts';
 import { loginIdOf } from './login-id.ts';
 import type { RadiusRawRequest } from './types.ts';
 
+const PALOALTO_VENDOR_ID = 25461;
+const PALOALTO_CLIENT_SOURCE_IP = 7;
+
 /** Maps an authenticated Access-Request onto the flow's LoginRequest (see RadiusRawRequest for `raw`). */
 export function toLoginRequest(
   packet: DecodedPacket,
@@ -17,6 +20,10 @@ export function toLoginRequest(
   const state = getAttribute(packet, Attr.State);
   const nasIdentifier = getAttribute(packet, Attr.NasIdentifier);
   const callingStationId = getAttribute(packet, Attr.CallingStationId);
+  const paloAlto = vendorAttributes(packet.attributes, PALOALTO_VENDOR_ID).find(
+    (a) => a.vendorType === PALOALTO_CLIENT_SOURCE_IP,
+  );
+  const framedIp = getAttribute(packet, Attr.FramedIpAddress);
   const raw: RadiusRawRequest = { packet, secret: client.secret, clientName: client.name };
   const username = userName ? decodeText(userName) : '';
   const loginId = loginIdOf({
@@ -31,6 +38,8 @@ export function toLoginRequest(
   if (state) req.state = state;
   if (nasIdentifier) req.nasIdentifier = decodeText(nasIdentifier);
   if (callingStationId) req.callingStationId = decodeText(callingStationId);
+  if (paloAlto) req.paloAltoClientSourceIp = decodeText(paloAlto.value);
+  if (framedIp?.length === 4) req.framedIpAddress = Array.from(framedIp).join('.');
   return req;
 }
 
