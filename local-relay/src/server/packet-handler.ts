@@ -64,26 +64,12 @@ export function handleDatagram(
   }
   const decoded = decodePacket(msg);
   if (!decoded.ok) {
-    ctx.count('malformed');
-    logDrop(
-      ctx,
-      'malformed',
-      client.name,
-      { client: client.name, error: decoded.error },
-      'malformed RADIUS packet dropped',
-    );
+    dropFromClient(ctx, 'malformed', client, 'malformed RADIUS packet dropped', { error: decoded.error });
     return;
   }
   const packet = decoded.value;
   if (packet.code !== Code.AccessRequest && packet.code !== Code.StatusServer) {
-    ctx.count('unsupported_code');
-    logDrop(
-      ctx,
-      'unsupported_code',
-      client.name,
-      { client: client.name, code: packet.code },
-      'RADIUS packet code not served',
-    );
+    dropFromClient(ctx, 'unsupported_code', client, 'RADIUS packet code not served', { code: packet.code });
     return;
   }
   const ma = checkMessageAuthenticator(packet, client.secret);
