@@ -131,7 +131,9 @@ describe('LDAP proxy: the Duo username of a bind', () => {
     const r = await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, dn('josé'), 'jose-pass');
     expect(r.code).toBe(0);
     // uid=josé has cn: Jose; the RDN value would have been josé.
-    expect(decisions.findLast((d) => d.nas_ip === '127.0.0.1' && d.username === 'Jose')).toMatchObject({ result: 'allow' });
+    expect(decisions.findLast((d) => d.nas_ip === '127.0.0.1' && d.username === 'Jose')).toMatchObject({
+      result: 'allow',
+    });
   });
 
   it('no username can be read: invalidCredentials after the directory accepted, and the bind undone', async () => {

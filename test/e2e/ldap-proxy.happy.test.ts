@@ -142,7 +142,10 @@ describe('LDAP proxy: user binds', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`dn:${slapd.serviceDn}`);
     expect(stack.emulator.state.requests).toEqual([]);
-    expect(decisions.findLast((x) => x.username === slapd.serviceDn)).toMatchObject({ result: 'allow', source: 'exempt' });
+    expect(decisions.findLast((x) => x.username === slapd.serviceDn)).toMatchObject({
+      result: 'allow',
+      source: 'exempt',
+    });
   });
 
   it('exempt_primary_bind off: the first bind on a connection goes to Duo too', async () => {
