@@ -1,4 +1,9 @@
-import { type AuditRecord, type AuditResult, auditRecordSchema, type StoredDecision } from '@duo-edge/contract/audit';
+import {
+  type AuditResult,
+  type DecisionRecord,
+  decisionRecordSchema,
+  type StoredDecision,
+} from '@duo-edge/contract/audit';
 import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { DecisionSource } from '@duo-edge/contract/wire';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -28,8 +33,8 @@ const INSERT = `INSERT OR IGNORE INTO decisions
   (id, time, site, relay, username, nas_ip, nas_identifier, client_ip, stage, factor, result, reason, source, latency_ms, received_at)
   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`;
 
-function insertStatement(db: D1Database, rec: AuditRecord, receivedAt: number): D1PreparedStatement {
-  const r = auditRecordSchema.parse(rec);
+function insertStatement(db: D1Database, rec: DecisionRecord, receivedAt: number): D1PreparedStatement {
+  const r = decisionRecordSchema.parse(rec);
   return db
     .prepare(INSERT)
     .bind(
@@ -51,14 +56,14 @@ function insertStatement(db: D1Database, rec: AuditRecord, receivedAt: number): 
     );
 }
 
-export async function recordDecision(db: D1Database, rec: AuditRecord, receivedAt = Date.now()): Promise<void> {
+export async function recordDecision(db: D1Database, rec: DecisionRecord, receivedAt = Date.now()): Promise<void> {
   await insertStatement(db, rec, receivedAt).run();
 }
 
 /** One D1 batch (one transaction). Ids already stored are ignored and counted as duplicates. */
 export async function recordDecisions(
   db: D1Database,
-  recs: readonly AuditRecord[],
+  recs: readonly DecisionRecord[],
   receivedAt = Date.now(),
 ): Promise<{ accepted: number; duplicates: number }> {
   if (recs.length === 0) return { accepted: 0, duplicates: 0 };

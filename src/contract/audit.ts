@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { decisionSourceSchema, factorSchema } from './wire.ts';
 
 /**
- * The audit record, one per decision. The edge writes its own; relays upload the ones they made
- * alone (offline journal) through `POST /v1/audit`. Pure zod, no Workers types: the relay imports it.
+ * The decision record: one shape for every final decision, wherever it is made. The edge writes
+ * its own to the audit log; relays upload the ones they made alone (offline journal) through
+ * `POST /v1/audit`, as the upload view below; the relay's flow and its auth-event log line carry
+ * the same field names. Pure zod, no Workers types: the relay imports it.
  */
 
 /** Upper bound on records per `POST /v1/audit`. */
@@ -22,8 +24,7 @@ export const auditResultSchema = z.enum(['allow', 'deny']);
 
 const optionalText = z.string().max(253).nullable().default(null);
 
-/** Fields common to edge-made and relay-uploaded records. */
-const decisionFields = {
+export const decisionRecordSchema = z.object({
   id: auditIdSchema,
   /** When the decision was made (epoch ms). */
   time: z.number().int().nonnegative(),
@@ -37,10 +38,6 @@ const decisionFields = {
   /** Reply-Message or failure detail; never a secret. */
   reason: z.string().max(512),
   latency_ms: z.number().int().nonnegative().nullable().default(null),
-};
-
-export const auditRecordSchema = z.object({
-  ...decisionFields,
   source: decisionSourceSchema,
   site: z.string().min(1).max(128),
   /** Relay key id (or name) that carried the request; null for edge-internal decisions. */
@@ -51,7 +48,9 @@ export const auditRecordSchema = z.object({
 export const relayUploadSourceSchema = z.enum(['failmode-relay', 'exempt']);
 
 /** What a relay sends. Site and relay come from its authenticated key, not from the body. */
-export const auditRecordUploadSchema = z.object({ ...decisionFields, source: relayUploadSourceSchema });
+export const auditRecordUploadSchema = decisionRecordSchema
+  .omit({ site: true, relay: true })
+  .extend({ source: relayUploadSourceSchema });
 
 export const auditUploadRequestSchema = z.object({
   records: z.array(auditRecordUploadSchema).min(1).max(MAX_UPLOAD_RECORDS),
@@ -67,9 +66,9 @@ export const auditUploadResponseSchema = z.object({
   refused: z.array(z.object({ id: auditIdSchema, reason: auditRefusalSchema })).default([]),
 });
 
-export const storedDecisionSchema = auditRecordSchema.extend({ received_at: z.number().int() });
+export const storedDecisionSchema = decisionRecordSchema.extend({ received_at: z.number().int() });
 
-export type AuditRecord = z.input<typeof auditRecordSchema>;
+export type DecisionRecord = z.input<typeof decisionRecordSchema>;
 export type AuditRecordUpload = z.input<typeof auditRecordUploadSchema>;
 export type AuditUploadRequest = z.input<typeof auditUploadRequestSchema>;
 export type AuditUploadResponse = z.infer<typeof auditUploadResponseSchema>;

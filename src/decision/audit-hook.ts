@@ -1,3 +1,4 @@
+import type { AuditResult, DecisionRecord } from '@duo-edge/contract/audit';
 import type { Stage } from '@duo-edge/contract/failmode';
 import type {
   AuthRequest,
@@ -9,31 +10,9 @@ import type {
 } from '@duo-edge/contract/wire';
 
 /**
- * Every final decision the edge makes passes through one DecisionRecorder. The field names match
- * the audit log's record (src/audit), so a D1 implementation can store it as it is.
+ * Every final decision the edge makes passes through one DecisionRecorder, as the contract's
+ * decision record: the audit log stores it as it is.
  */
-export interface DecisionRecord {
-  /** Stable id, chosen when the decision is made. */
-  id: string;
-  /** Epoch ms. */
-  time: number;
-  site: string;
-  /** The relay key (base64url public key) that carried the request. */
-  relay: string;
-  username: string;
-  nas_ip: string | null;
-  nas_identifier: string | null;
-  client_ip: string | null;
-  stage: Stage;
-  factor: Factor | null;
-  /** The RADIUS outcome: Access-Accept or Access-Reject. */
-  result: 'allow' | 'deny';
-  /** The Reply-Message, plus the failure when a failmode decided. Never a secret or a passcode. */
-  reason: string;
-  source: DecisionSource;
-  latency_ms: number;
-}
-
 export interface DecisionRecorder {
   record(rec: DecisionRecord): Promise<void>;
 }
@@ -67,7 +46,7 @@ function base(
   req: PreauthRequest | AuthRequest,
   stage: Stage,
   factor: Factor | null,
-  result: 'allow' | 'deny',
+  result: AuditResult,
   source: DecisionSource,
   why: string,
 ): DecisionRecord {

@@ -1,8 +1,8 @@
+import type { DecisionRecord } from '@duo-edge/contract/audit';
 import type { Context } from 'hono';
 import type { DuoError } from '../duo/result.ts';
 import type { RelayEnv } from '../edge/relay-env.ts';
 import { logEvent } from '../log.ts';
-import type { DecisionRecord } from './audit-hook.ts';
 import { describeDuoError } from './failure.ts';
 
 /**

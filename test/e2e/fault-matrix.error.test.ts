@@ -203,7 +203,7 @@ async function login(client: RadiusLoginClient): Promise<{ result: LoginResult; 
     { timeoutMs: 15_000 },
   );
   results.push(result);
-  const mine = decisions.filter((d) => d.clientIp === ip);
+  const mine = decisions.filter((d) => d.client_ip === ip);
   expect(mine, 'one relay decision per login').toHaveLength(1);
   return { result, ip, decision: mine[0]! };
 }
@@ -281,7 +281,7 @@ describe.each(['safe', 'secure'] as const)('edge faults, failmode %s (relay deci
         }
         expectAnswer(cell.result, expected);
         expect(cell.decision).toMatchObject({ source: 'failmode-relay', stage });
-        expect(cell.decision.edgeFailure).toMatch(EDGE_FAILURE_TEXT[fault]);
+        expect(cell.decision.edge_failure).toMatch(EDGE_FAILURE_TEXT[fault]);
         if (UNVERIFIED_OR_SKEW.has(fault)) {
           // Not an outage: such answers never count towards opening the breaker for everyone.
           expect(edgeRelay.breaker.consecutiveFailures).toBe(failuresBefore);
@@ -321,7 +321,7 @@ describe('first start with the edge unreachable (no site policy ever fetched)', 
       expectAnswer(cell.result, DENIED_PREAUTH);
       expect(relay.policy.current()).toEqual({ failmode: 'secure', from: 'default' });
       expect(cell.decision).toMatchObject({ source: 'failmode-relay', stage: 'preauth', result: 'deny' });
-      expect(cell.decision.edgeFailure).toMatch(/^transport refused/);
+      expect(cell.decision.edge_failure).toMatch(/^transport refused/);
       // Audited where it was decided: the relay's journal, waiting for an edge it never reached.
       expect(relay.journal.journal.pending().map((r) => r.id)).toContain(cell.decision.id);
       expect(client.unmatched).toBe(0);

@@ -67,12 +67,12 @@ describe('LDAP proxy with the edge unreachable', () => {
     const r = await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, dn('bob'), 'bob-pass');
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`dn:${dn('bob')}`);
-    expect(decisions.findLast((d) => d.user === 'bob')).toMatchObject({
+    expect(decisions.findLast((d) => d.username === 'bob')).toMatchObject({
       result: 'allow',
       source: 'failmode-relay',
       stage: 'preauth',
       reason: REPLY.failSafeAllowed,
-      nasIp: '127.0.0.1',
+      nas_ip: '127.0.0.1',
     });
     const journal = relays.at(-1)!.journal.journal;
     expect(journal.depth()).toBeGreaterThan(0);
@@ -90,7 +90,7 @@ describe('LDAP proxy with the edge unreachable', () => {
     const r = await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, dn('alice'), 'alice-pass');
     expect(r.code).toBe(49);
     expect(r.stderr).toContain(`additional info: ${REPLY.failSecureDenied}`);
-    expect(decisions.findLast((d) => d.user === 'alice')).toMatchObject({
+    expect(decisions.findLast((d) => d.username === 'alice')).toMatchObject({
       result: 'deny',
       source: 'failmode-relay',
       reason: REPLY.failSecureDenied,
@@ -131,7 +131,9 @@ describe('LDAP proxy: the Duo username of a bind', () => {
     const r = await ldapwhoami({ url: `ldap://127.0.0.1:${port}` }, dn('josé'), 'jose-pass');
     expect(r.code).toBe(0);
     // uid=josé has cn: Jose; the RDN value would have been josé.
-    expect(decisions.findLast((d) => d.nasIp === '127.0.0.1' && d.user === 'Jose')).toMatchObject({ result: 'allow' });
+    expect(decisions.findLast((d) => d.nas_ip === '127.0.0.1' && d.username === 'Jose')).toMatchObject({
+      result: 'allow',
+    });
   });
 
   it('no username can be read: invalidCredentials after the directory accepted, and the bind undone', async () => {

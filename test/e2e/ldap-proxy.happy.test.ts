@@ -88,8 +88,8 @@ describe('LDAP proxy: user binds', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`dn:${dn('alice')}`);
     expect(duoCalls('alice').map((c) => c.endpoint)).toEqual(['preauth', 'auth']);
-    const d = decisions.findLast((x) => x.user === 'alice');
-    expect(d).toMatchObject({ result: 'allow', source: 'duo', nasIp: '127.0.0.1', stage: 'auth' });
+    const d = decisions.findLast((x) => x.username === 'alice');
+    expect(d).toMatchObject({ result: 'allow', source: 'duo', nas_ip: '127.0.0.1', stage: 'auth' });
     const stored = await stack.decisions({ site: 'site-a', user: 'alice' });
     expect(stored[0]).toMatchObject({ result: 'allow', nas_ip: '127.0.0.1', source: 'duo' });
   });
@@ -142,7 +142,10 @@ describe('LDAP proxy: user binds', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`dn:${slapd.serviceDn}`);
     expect(stack.emulator.state.requests).toEqual([]);
-    expect(decisions.findLast((x) => x.user === slapd.serviceDn)).toMatchObject({ result: 'allow', source: 'exempt' });
+    expect(decisions.findLast((x) => x.username === slapd.serviceDn)).toMatchObject({
+      result: 'allow',
+      source: 'exempt',
+    });
   });
 
   it('exempt_primary_bind off: the first bind on a connection goes to Duo too', async () => {

@@ -6,7 +6,6 @@ import {
 import type { PrimaryOutcome } from '../../local-relay/src/primary/types.ts';
 import {
   Attr,
-  decodeInteger,
   decodeIpv4,
   decodeText,
   decryptMppeKey,
@@ -19,6 +18,7 @@ import {
 } from '../../local-relay/src/radius/index.ts';
 import { type FreeRadiusHandle, startFreeRadius } from '../support/freeradius.ts';
 import { expectedMppeKeys, generateAuthenticatorResponse } from '../support/mschapv2.ts';
+import { decodeInteger } from '../support/radius-integer.ts';
 import {
   captureLogger,
   enc,

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '@duo-edge/contract/audit';
+import type { DecisionRecord } from '@duo-edge/contract/audit';
 import { Hono } from 'hono';
 import type { RelayEnv } from '../../src/edge/relay-env.ts';
 import { parseSites, type ResolvedSite } from '../../src/sites/load.ts';
@@ -8,7 +8,7 @@ import { testSitesConfig } from '../support/edge-bindings.ts';
 
 let seq = 0;
 
-export function decision(overrides: Partial<AuditRecord> = {}): AuditRecord {
+export function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
   seq += 1;
   return {
     id: `rec-${seq.toString().padStart(6, '0')}-${crypto.randomUUID()}`,

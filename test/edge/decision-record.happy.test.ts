@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
+import type { DecisionRecord } from '@duo-edge/contract/audit';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DecisionRecord } from '../../src/decision/audit-hook.ts';
 import type { DuoClient } from '../../src/duo/api.ts';
 import { createEdge } from '../../src/edge/create.ts';
 import { EXEMPT_USER } from '../support/edge-bindings.ts';

@@ -5,17 +5,17 @@ import { journalRecordSchema } from '../../local-relay/src/journal/record.ts';
 
 const decision = (overrides: Partial<FlowDecision> = {}): FlowDecision => ({
   id: '6f1c2d3e-1111-4222-8333-944455566677',
-  at: 1_700_000_000_000,
+  time: 1_700_000_000_000,
   mode: 'auto',
-  user: 'alice',
-  nasIp: '192.0.2.1',
-  clientIp: '198.51.100.7',
+  username: 'alice',
+  nas_ip: '192.0.2.1',
+  client_ip: '198.51.100.7',
   stage: 'preauth',
   result: 'allow',
   reason: 'Failmode Safe - Allowed Duo login on preauth failure',
   source: 'failmode-relay',
-  edgeFailure: 'timeout',
-  latencyMs: 12.6,
+  edge_failure: 'timeout',
+  latency_ms: 12.6,
   ...overrides,
 });
 
@@ -38,7 +38,7 @@ it('journals the relay failmode decision with its own id, as a valid upload reco
 });
 
 it('journals local exemptions, and keeps a known factor', () => {
-  expect(journalEntryOf(decision({ source: 'exempt', stage: 'primary', edgeFailure: undefined }))).toMatchObject({
+  expect(journalEntryOf(decision({ source: 'exempt', stage: 'primary', edge_failure: undefined }))).toMatchObject({
     source: 'exempt',
     stage: 'preauth',
     reason: 'Failmode Safe - Allowed Duo login on preauth failure',
@@ -56,5 +56,5 @@ it('leaves out what the edge decided or what is not a decision', () => {
 
 it('leaves out an exemption the edge answered at preauth: the edge audited it already', () => {
   const edgeExempt = decision({ source: 'exempt', stage: 'preauth', reason: 'User exempted from 2FA' });
-  expect(journalEntryOf({ ...edgeExempt, edgeFailure: undefined })).toBeNull();
+  expect(journalEntryOf({ ...edgeExempt, edge_failure: undefined })).toBeNull();
 });

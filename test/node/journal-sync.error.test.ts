@@ -12,16 +12,16 @@ afterEach(() => cleanup());
 
 const decision = (id: string): FlowDecision => ({
   id,
-  at: Date.now(),
+  time: Date.now(),
   mode: 'auto',
-  user: 'alice',
-  nasIp: '192.0.2.1',
+  username: 'alice',
+  nas_ip: '192.0.2.1',
   stage: 'preauth',
   result: 'allow',
   reason: 'Failmode Safe - Allowed Duo login on preauth failure',
   source: 'failmode-relay',
-  edgeFailure: 'transport:refused',
-  latencyMs: 3,
+  edge_failure: 'transport:refused',
+  latency_ms: 3,
 });
 
 it('records the edge refuses for their time leave the journal (a retry would be refused again)', async () => {

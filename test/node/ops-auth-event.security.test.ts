@@ -23,17 +23,17 @@ function capture() {
 
 const decision: AuthDecision = {
   id: '01JABCDEF0123456789',
-  at: 1_790_000_000_000,
+  time: 1_790_000_000_000,
   mode: 'auto',
-  user: 'alice',
-  clientIp: '198.51.100.7',
-  nasIp: '127.0.0.1',
+  username: 'alice',
+  client_ip: '198.51.100.7',
+  nas_ip: '127.0.0.1',
   stage: 'auth',
   factor: 'push',
   result: 'allow',
   reason: 'user_approved',
   source: 'duo',
-  latencyMs: 1234.6,
+  latency_ms: 1234.6,
   serverSection: 'radius_server_auto',
 };
 
@@ -57,22 +57,22 @@ describe('auth event line', () => {
     });
     const minimal = authEventFields({
       id: 'd2',
-      at: 1_790_000_000_000,
+      time: 1_790_000_000_000,
       mode: 'auto',
-      user: 'bob',
-      nasIp: '127.0.0.1',
+      username: 'bob',
+      nas_ip: '127.0.0.1',
       stage: 'primary',
       result: 'deny',
       reason: 'primary_rejected',
       source: 'primary',
-      latencyMs: 3,
+      latency_ms: 3,
     });
     expect(minimal).toMatchObject({ client_ip: null, factor: null, edge_failure: null, server_section: null });
     expect(Object.keys(minimal)).toEqual(Object.keys(authEventFields(decision)));
   });
 
   it('says why the relay applied the failmode itself', () => {
-    const offline = authEventFields({ ...decision, source: 'failmode-relay', edgeFailure: 'breaker_open' });
+    const offline = authEventFields({ ...decision, source: 'failmode-relay', edge_failure: 'breaker_open' });
     expect(offline).toMatchObject({ source: 'failmode-relay', edge_failure: 'breaker_open' });
   });
 

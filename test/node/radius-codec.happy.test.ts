@@ -5,7 +5,6 @@ import {
   Code,
   checkMessageAuthenticator,
   computeResponseAuthenticator,
-  decodeInteger,
   decodeIpv4,
   decodePacket,
   decryptMppeKey,
@@ -17,7 +16,6 @@ import {
   getAttributes,
   getVendorAttribute,
   hidePassword,
-  integerAttribute,
   ipv4Attribute,
   MICROSOFT_VENDOR_ID,
   MsAttr,
@@ -30,6 +28,7 @@ import {
   verifyReply,
   verifyResponseAuthenticator,
 } from '../../local-relay/src/radius/index.ts';
+import { decodeInteger, integerAttribute } from '../support/radius-integer.ts';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -17,7 +17,6 @@ import {
   getAttribute,
   getAttributes,
   getVendorAttribute,
-  integerAttribute,
   ipv4Attribute,
   MICROSOFT_VENDOR_ID,
   MsAttr,
@@ -26,6 +25,7 @@ import {
   unhidePassword,
   vendorSpecific,
 } from '../../local-relay/src/radius/index.ts';
+import { integerAttribute } from '../support/radius-integer.ts';
 import {
   captureLogger,
   enc,

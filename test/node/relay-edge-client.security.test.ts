@@ -19,6 +19,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../local-relay/src/edge/breaker.ts';
 import { createEdgeClient, type EdgeClient } from '../../local-relay/src/edge/client.ts';
 import { loadIdentity } from '../../local-relay/src/edge/identity.ts';
+import type { RelayIdentity } from '../../local-relay/src/edge/signing.ts';
 
 type Mode =
   | 'good'
@@ -48,7 +49,7 @@ let mode: Mode = 'good';
 let requests: Array<{ url: string; relaySignatureValid: boolean }> = [];
 let server: Server;
 let base: string;
-let identity: Awaited<ReturnType<typeof loadIdentity>>;
+let identity: RelayIdentity;
 /** A loopback port nobody listens on: connections are refused at once. */
 let closedUrl: string;
 
@@ -115,7 +116,9 @@ beforeAll(async () => {
   relayPub = (await importPublicKey(relay.publicKey))!;
   const dir = await mkdtemp(join(tmpdir(), 'relay-edge-'));
   await writeFile(join(dir, 'relay.key'), relay.privateKeyPem);
-  identity = await loadIdentity('site-a', join(dir, 'relay.key'));
+  const loaded = await loadIdentity('site-a', join(dir, 'relay.key'));
+  if (!loaded.ok) throw new Error(loaded.error);
+  identity = loaded.value;
   server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -148,7 +151,6 @@ function client(
   c: EdgeClient;
   breaker: CircuitBreaker;
 } {
-  if ('error' in identity) throw new Error(identity.error);
   const breaker = new CircuitBreaker({ threshold: opts.threshold ?? 3 });
   const c = createEdgeClient({
     urls: opts.urls ?? [base],
@@ -225,7 +227,6 @@ describe('edge client: every answer must be signed by the pinned edge key', () =
 
 /** What a test needs to re-configure a client: the same identity and key, other URLs. */
 function connection() {
-  if ('error' in identity) throw new Error(identity.error);
   return {
     urls: [base],
     identity,
@@ -269,7 +270,7 @@ describe('edge client: failover, deadlines and the breaker', () => {
     const breaker = new CircuitBreaker({ threshold: 2 });
     const counting = createEdgeClient({
       urls: [closedUrl],
-      identity: identity as Exclude<typeof identity, { error: string }>,
+      identity,
       edgePublicKeys: [(globalThis as { edgePublicKey?: Key }).edgePublicKey!],
       preauthTimeoutMs: 1000,
       authTimeoutMs: 1000,

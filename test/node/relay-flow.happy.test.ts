@@ -354,9 +354,9 @@ describe('onDecision', () => {
     expect(t.decisions).toEqual([
       expect.objectContaining({
         mode: 'auto',
-        user: 'alice',
-        clientIp: '198.51.100.7',
-        nasIp: '192.0.2.10',
+        username: 'alice',
+        client_ip: '198.51.100.7',
+        nas_ip: '192.0.2.10',
         stage: 'auth',
         factor: 'push',
         result: 'allow',
@@ -364,7 +364,7 @@ describe('onDecision', () => {
         reason: 'Success. Logging you in...',
       }),
       expect.objectContaining({
-        user: 'svc-backup',
+        username: 'svc-backup',
         stage: 'primary',
         result: 'allow',
         source: 'exempt',
@@ -373,7 +373,7 @@ describe('onDecision', () => {
     ]);
     for (const d of t.decisions) {
       expect(d.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(d.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(d.latency_ms).toBeGreaterThanOrEqual(0);
     }
     expect(t.decisions[0]!.id).not.toBe(t.decisions[1]!.id);
   });

@@ -67,9 +67,9 @@ describe('site policy', () => {
     const dir = await mkdtemp(join(tmpdir(), 'policy-'));
     const file = join(dir, 'site-policy.json');
     await writeFile(file, '{"site":"site-a","failmode":');
-    expect((await loadPolicy(file, 'site-a')).kind).toBe('invalid');
+    expect(await loadPolicy(file, 'site-a')).toMatchObject({ ok: false, error: { kind: 'invalid' } });
     await savePolicy(file, { ...POLICY, site: 'site-b' });
-    expect(await loadPolicy(file, 'site-a')).toMatchObject({ kind: 'invalid' });
+    expect(await loadPolicy(file, 'site-a')).toMatchObject({ ok: false, error: { kind: 'invalid' } });
     const s = store(dir, () => ({ kind: 'transport', cause: 'refused' }));
     await s.load();
     expect(s.failmode()).toBe('safe');

@@ -75,21 +75,20 @@ export async function runChecks(
   for (const w of loaded.warnings) emit(true, 'config', `warning: ${w}`);
 
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
-  if ('error' in identity) emit(false, 'relay key', identity.error);
-  else emit(true, 'relay key', `${config.relay.key_file} (public key ${identity.publicKey})`);
+  if (!identity.ok) emit(false, 'relay key', identity.error);
+  else emit(true, 'relay key', `${config.relay.key_file} (public key ${identity.value.publicKey})`);
   const edgeKey = await loadEdgePublicKeys(config.edge.public_keys);
-  if ('error' in edgeKey) emit(false, 'edge public key', edgeKey.error);
+  if (!edgeKey.ok) emit(false, 'edge public key', edgeKey.error);
 
   const saved = await loadPolicy(join(config.relay.state_dir, POLICY_FILE), config.relay.site);
-  const offline =
-    saved.kind === 'ok'
-      ? { failmode: saved.policy.failmode, from: 'disk' as const, policy: saved.policy }
-      : config.relay.failmode
-        ? { failmode: config.relay.failmode, from: 'config' as const }
-        : { failmode: 'secure' as const, from: 'default' as const };
+  const offline = saved.ok
+    ? { failmode: saved.value.failmode, from: 'disk' as const, policy: saved.value }
+    : config.relay.failmode
+      ? { failmode: config.relay.failmode, from: 'config' as const }
+      : { failmode: 'secure' as const, from: 'default' as const };
   emit(true, 'failmode', `${offline.failmode} at start while the edge is unreachable: ${failmodeReason(offline)}`);
   for (const url of config.edge.urls) {
-    await checkEdge(url, config, 'error' in identity ? undefined : identity, 'error' in edgeKey ? undefined : edgeKey, {
+    await checkEdge(url, config, identity.ok ? identity.value : undefined, edgeKey.ok ? edgeKey.value : undefined, {
       emit,
       timeoutMs,
       now: opts.now ?? Date.now,

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Key } from '@duo-edge/contract/ed25519';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/errors.ts';
@@ -17,7 +18,6 @@ import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
 import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
-import type { ManagementServer } from '../ops/management-server.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
 import { PrimaryAdmission, type PrimaryLimits } from '../primary/admission.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
@@ -47,7 +47,7 @@ export interface RelayRuntime {
   /** One heartbeat now (tests, and right after start); true when the edge took it. */
   heartbeat(): Promise<boolean>;
   /** Re-reads the config file; on any error keeps the running config and says why. */
-  reload(): Promise<{ ok: true } | { ok: false; error: string }>;
+  reload(): Promise<Result<void, string>>;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -78,34 +78,38 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     ]);
   }
 
-  let onEdgeBack = () => {};
+  const admission = new PrimaryAdmission(primaryLimitsOf(config));
+  /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
+  const refusals = new Map<string, number>();
+  const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
+  let current = config;
+
+  // The parts are built in dependency order. Two callbacks name parts built further down (the
+  // journal and the metrics): they run only on an edge call, and the first one goes out once
+  // everything is built (the policy refresh at the end).
   const breaker = new CircuitBreaker({
     threshold: config.edge.breaker_threshold,
     onChange: (state) => {
       if (state === 'open') log.warn('edge unreachable: circuit breaker open, local failmode applies');
       else {
         log.info('circuit breaker closed');
-        onEdgeBack();
+        void journal.upload();
       }
     },
   });
-  let metrics: RelayMetrics | undefined;
-  let current = config;
-  /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
-  const refusals = new Map<string, number>();
   const edge = createEdgeClient({
     ...connectionOf(config, trust, undefined),
     breaker,
     logger: log,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
     onCall: (stage, outcome, seconds) => {
-      metrics?.observeEdgeRequest(stage, outcome, seconds);
+      metrics.observeEdgeRequest(stage, outcome, seconds);
       opts.onEdgeCall?.(stage, outcome, seconds);
     },
     onRefusal: (stage, code) => {
       // The code is unsigned text: a bounded set of labels, whatever a path in between sends.
       const label = refusals.has(code) || refusals.size < MAX_REFUSAL_CODES ? code : 'other';
-      metrics?.observeEdgeRefusal(stage, label);
+      metrics.observeEdgeRefusal(stage, label);
       refusals.set(label, (refusals.get(label) ?? 0) + 1);
     },
   });
@@ -137,35 +141,17 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     edge,
     logger: log,
   });
-  onEdgeBack = () => void journal.upload();
 
-  let primary: Primary | undefined;
-  let server: RadiusServer | undefined;
-  let management: ManagementServer | undefined;
-  let ldap: LdapServers | undefined;
-  let bound = false;
-  const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
-  const admission = new PrimaryAdmission(primaryLimitsOf(config));
-  try {
-    primary = await createPrimary(config.primary, { logger: log });
-    metrics = createRelayMetrics({
-      serverCounters: () => server?.counters() ?? {},
-      inFlight: () => server?.inFlight() ?? 0,
-      primaryRefused: () => admission.refusedByClient(),
-      breakerState: () => breaker.state,
-      journalDepth: () => journal.journal.depth(),
-      journalDropped: () => journal.journal.dropped(),
-      ldapCounters: () => ldap?.counters() ?? {},
-    });
-    management = await startManagement(config, file, metrics, () =>
-      bound ? { ready: true } : { ready: false, reason: 'udp sockets not bound' },
-    );
-  } catch (error) {
-    await primary?.close?.();
-    await journal.close();
-    throw error;
-  }
-  const relayMetrics = metrics;
+  /** What start has opened so far, closed in reverse when a later step fails. */
+  const opened: Array<() => Promise<unknown>> = [() => journal.close()];
+  const orClose = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (error) {
+      for (const close of opened.reverse()) await close().catch(() => {});
+      throw error;
+    }
+  };
 
   const challenges = new ChallengeStore();
   const view = policyView(policy);
@@ -176,7 +162,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     (serverSection: string): DecisionHook =>
     (d: FlowDecision) => {
       log.info(authEventFields({ ...d, serverSection }));
-      relayMetrics.observeDecision(d);
+      metrics.observeDecision(d);
       decisionCounts[`decisions_${d.result}`]++;
       const extra = opts.onDecision?.(d);
       const journalled = journal.record(d);
@@ -192,25 +178,42 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     onDecision: decisionHook(serverSection),
   });
 
-  const radius = createRadiusServer({ listeners: listenersOf(config, (s) => depsFor(primary!, s)), logger: log });
-  server = radius;
-  let addresses: BoundAddress[];
-  try {
-    addresses = await radius.start();
-    if (config.ldap_server.length > 0 && config.primary?.type === 'ldap') {
-      // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
-      ldap = await startLdapServers(config.ldap_server, config.primary.ldap, {
-        flowDeps: (s) => depsFor(primary!, s),
-        logger: log,
-      });
-    }
-  } catch (error) {
-    await radius.stop(0).catch(() => {});
-    await management?.close();
-    await primary.close?.();
-    await journal.close();
-    throw error;
-  }
+  let bound = false;
+  /** Swapped by reload; logins already under way keep the one they started with. */
+  let primary = await orClose(() => createPrimary(config.primary, { logger: log }));
+  const firstPrimary = primary;
+  opened.push(async () => firstPrimary.close?.());
+  const radius = createRadiusServer({ listeners: listenersOf(config, (s) => depsFor(primary, s)), logger: log });
+  opened.push(() => radius.stop(0));
+  // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
+  const directory = config.primary?.type === 'ldap' ? config.primary.ldap : undefined;
+  const ldap =
+    config.ldap_server.length > 0 && directory
+      ? await orClose(() =>
+          startLdapServers(config.ldap_server, directory, {
+            flowDeps: (s) => depsFor(primary, s),
+            logger: log,
+          }),
+        )
+      : undefined;
+  if (ldap) opened.push(() => ldap.stop());
+  const metrics = createRelayMetrics({
+    serverCounters: () => radius.counters(),
+    inFlight: () => radius.inFlight(),
+    primaryRefused: () => admission.refusedByClient(),
+    breakerState: () => breaker.state,
+    journalDepth: () => journal.journal.depth(),
+    journalDropped: () => journal.journal.dropped(),
+    ldapCounters: () => ldap?.counters() ?? {},
+  });
+  // Up before the RADIUS sockets bind, so /readyz says why it is not ready yet.
+  const management = await orClose(() =>
+    startManagement(config, file, metrics, () =>
+      bound ? { ready: true } : { ready: false, reason: 'udp sockets not bound' },
+    ),
+  );
+  if (management) opened.push(() => management.close());
+  const addresses = await orClose(() => radius.start());
   bound = true;
   const probe = startHealthProbe({ breaker, client: edge, intervalMs: config.edge.probe_interval_ms, logger: log });
   const heartbeat = startHeartbeat({
@@ -252,29 +255,20 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     edge,
     breaker,
     policy,
-    metrics: relayMetrics,
+    metrics,
     managementUrl: management?.url,
     journal,
     heartbeat: () => heartbeat.beat(),
 
     async reload() {
-      let next: RelayConfig;
-      let nextTrust: Trust;
-      let nextPrimary: Primary;
-      try {
-        const reloaded = await (opts.loadConfig ?? (() => Promise.reject(new Error('no config loader'))))();
-        next = reloaded.config;
-        for (const w of reloaded.warnings) log.warn(w);
-        // Everything that can fail is read before anything is swapped: a bad reload changes nothing.
-        nextTrust = await loadTrust(next, reloaded.file);
-        nextPrimary = await createPrimary(next.primary, { logger: log });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        log.error({ error: message }, 'reload failed; keeping the running configuration');
-        return { ok: false, error: message };
+      const prepared = await prepareReload(opts.loadConfig, log);
+      if (!prepared.ok) {
+        log.error({ error: prepared.error }, 'reload failed; keeping the running configuration');
+        return prepared;
       }
+      const { config: next, trust: nextTrust, primary: nextPrimary } = prepared.value;
       for (const key of restartOnly(current, next)) log.warn({ key }, 'changed setting needs a restart to apply');
-      const old = primary!;
+      const old = primary;
       primary = nextPrimary;
       current = next;
       admission.setLimits(primaryLimitsOf(next));
@@ -287,7 +281,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
         { publicKey: trust.identity.publicKey, edgeKeys: next.edge.public_keys.length, urls: next.edge.urls },
         'configuration reloaded',
       );
-      return { ok: true };
+      return ok(undefined);
     },
 
     async stop(graceMs = current.relay.shutdown_grace_ms) {
@@ -298,7 +292,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       // In-flight logins finish (and their journal writes settle) before the journal closes.
       await Promise.all([radius.stop(graceMs), ldap?.stop()]);
       await journal.close();
-      await primary!.close?.();
+      await primary.close?.();
       await management?.close();
       log.info('duo-relay stopped');
     },
@@ -350,6 +344,29 @@ function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => Fl
   return [...byAddress.values()];
 }
 
+/**
+ * Everything a reload can fail on, read before anything is swapped: a bad reload changes nothing.
+ * The error names the file and key, as at start.
+ */
+async function prepareReload(
+  loadConfig: RuntimeOptions['loadConfig'],
+  log: Logger,
+): Promise<Result<{ config: RelayConfig; trust: Trust; primary: Primary }, string>> {
+  try {
+    if (!loadConfig) return err('no config loader');
+    const reloaded = await loadConfig();
+    for (const w of reloaded.warnings) log.warn(w);
+    const trust = await loadTrust(reloaded.config, reloaded.file);
+    return ok({
+      config: reloaded.config,
+      trust,
+      primary: await createPrimary(reloaded.config.primary, { logger: log }),
+    });
+  } catch (error) {
+    return err(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** The relay's key and the pinned edge keys, read and checked; a problem names file and key. */
 interface Trust {
   identity: RelayIdentity;
@@ -358,10 +375,10 @@ interface Trust {
 
 async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
-  if ('error' in identity) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
+  if (!identity.ok) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
   const edgeKeys = await loadEdgePublicKeys(config.edge.public_keys);
-  if ('error' in edgeKeys) throw new ConfigError(file, [{ path: 'edge.public_keys', message: edgeKeys.error }]);
-  return { identity, edgeKeys };
+  if (!edgeKeys.ok) throw new ConfigError(file, [{ path: 'edge.public_keys', message: edgeKeys.error }]);
+  return { identity: identity.value, edgeKeys: edgeKeys.value };
 }
 
 function connectionOf(config: RelayConfig, trust: Trust, policy: SitePolicy | undefined) {

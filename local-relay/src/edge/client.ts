@@ -38,7 +38,8 @@ export interface EdgeClient extends EdgeApi {
    */
   configure(next: EdgeConnection): void;
   site(): Promise<EdgeResult<SitePolicy>>;
-  /** Offline journal records; the caller keeps each body under the contract's MAX_BODY_BYTES. */
+  /** Offline journal records (decisions the edge never saw); the caller keeps each body under the
+   * contract's MAX_BODY_BYTES. */
   uploadAudit(records: ReadonlyArray<AuditRecordUpload>): Promise<EdgeResult<AuditUploadResponse>>;
   heartbeat(beat: HeartbeatRequest): Promise<EdgeResult<unknown>>;
   /** Liveness only (the breaker probe): unsigned, any HTTP answer below 500 counts. */

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { err, ok, type Result } from '@duo-edge/contract/result';
 import { type SitePolicy, sitePolicySchema } from '@duo-edge/contract/wire';
 import { writeFileAtomic } from '../lib/atomic-file.ts';
 
@@ -8,28 +9,26 @@ export async function savePolicy(file: string, policy: SitePolicy): Promise<void
   await writeFileAtomic(file, `${JSON.stringify(policy, null, 2)}\n`);
 }
 
-export type LoadedPolicy =
-  | { kind: 'ok'; policy: SitePolicy }
-  | { kind: 'absent' }
-  | { kind: 'invalid'; detail: string };
+/** Why no saved policy applies: none was saved yet, or the file cannot be trusted. */
+export type PolicyFileError = { kind: 'absent' } | { kind: 'invalid'; detail: string };
 
-export async function loadPolicy(file: string, site: string): Promise<LoadedPolicy> {
+export async function loadPolicy(file: string, site: string): Promise<Result<SitePolicy, PolicyFileError>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'absent' };
-    return { kind: 'invalid', detail: (error as Error).message };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return err({ kind: 'absent' });
+    return err({ kind: 'invalid', detail: (error as Error).message });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { kind: 'invalid', detail: 'not JSON' };
+    return err({ kind: 'invalid', detail: 'not JSON' });
   }
   const parsed = sitePolicySchema.safeParse(json);
-  if (!parsed.success) return { kind: 'invalid', detail: parsed.error.message };
+  if (!parsed.success) return err({ kind: 'invalid', detail: parsed.error.message });
   // A policy saved for another site (a copied state_dir) must not decide this site's failmode.
-  if (parsed.data.site !== site) return { kind: 'invalid', detail: `saved for site ${parsed.data.site}` };
-  return { kind: 'ok', policy: parsed.data };
+  if (parsed.data.site !== site) return err({ kind: 'invalid', detail: `saved for site ${parsed.data.site}` });
+  return ok(parsed.data);
 }

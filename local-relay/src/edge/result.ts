@@ -14,6 +14,3 @@ export type EdgeFailure =
   | { kind: 'version_skew'; detail: string };
 
 export type EdgeResult<T> = { kind: 'ok'; value: T } | EdgeFailure;
-
-export const isTransport = (r: EdgeResult<unknown>): r is Extract<EdgeFailure, { kind: 'transport' }> =>
-  r.kind === 'transport';

@@ -62,13 +62,13 @@ export function createSitePolicyStore(opts: {
 
     async load() {
       const loaded = await loadPolicy(opts.file, opts.site);
-      if (loaded.kind === 'ok') {
-        policy = loaded.policy;
+      if (loaded.ok) {
+        policy = loaded.value;
         from = 'disk';
         log.info({ failmode: policy.failmode, version: policy.version }, 'loaded last-known-good site policy');
         opts.onChange?.(policy);
-      } else if (loaded.kind === 'invalid') {
-        log.warn({ file: opts.file, detail: loaded.detail }, 'ignoring saved site policy');
+      } else if (loaded.error.kind === 'invalid') {
+        log.warn({ file: opts.file, detail: loaded.error.detail }, 'ignoring saved site policy');
       }
     },
 

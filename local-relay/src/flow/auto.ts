@@ -69,7 +69,8 @@ export function createAutoFlow(opts: AutoFlowOptions, deps: FlowDeps): LoginFlow
  * Duo splits on the last delimiter and, when the left part fails, retries the whole password.
  * Only a suffix that is a factor (push, phone, sms, pushN…, digits) earns the split: otherwise the
  * delimiter is part of the password and one bind with the whole password is all we make, so a
- * password like `a,b` never costs two failed binds against an AD lockout counter (issue 4).
+ * password like `a,b` never costs two failed binds against an AD lockout counter, which would lock
+ * the account out twice as fast as the user's own typing errors do.
  */
 async function primaryWithConcat(
   login: Login,

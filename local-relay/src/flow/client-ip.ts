@@ -1,6 +1,4 @@
 import { isIP } from 'node:net';
-import { Attr, getAttribute, vendorAttributes } from '../radius/index.ts';
-import type { RadiusRawRequest } from '../server/types.ts';
 import type { LoginRequest } from './types.ts';
 
 /**
@@ -10,30 +8,20 @@ import type { LoginRequest } from './types.ts';
  */
 export type ClientIpAttr = 'default' | 'paloalto' | 'framed-ip-address' | 'none';
 
-const PALOALTO_VENDOR_ID = 25461;
-const PALOALTO_CLIENT_SOURCE_IP = 7;
-
 export function clientIpOf(req: LoginRequest, attr: ClientIpAttr): string | undefined {
-  const candidate = req.clientIp ?? read(req, attr);
+  const candidate = read(req, attr);
   return candidate !== undefined && isIP(candidate) ? candidate : undefined;
 }
 
 function read(req: LoginRequest, attr: ClientIpAttr): string | undefined {
-  const packet = (req.raw as RadiusRawRequest | undefined)?.packet;
   switch (attr) {
     case 'none':
       return undefined;
     case 'default':
       return req.callingStationId?.trim();
-    case 'paloalto': {
-      const v =
-        packet &&
-        vendorAttributes(packet.attributes, PALOALTO_VENDOR_ID).find((a) => a.vendorType === PALOALTO_CLIENT_SOURCE_IP);
-      return v ? new TextDecoder().decode(v.value).trim() : undefined;
-    }
-    case 'framed-ip-address': {
-      const v = packet && getAttribute(packet, Attr.FramedIpAddress);
-      return v?.length === 4 ? Array.from(v).join('.') : undefined;
-    }
+    case 'paloalto':
+      return req.paloAltoClientSourceIp?.trim();
+    case 'framed-ip-address':
+      return req.framedIpAddress;
   }
 }

@@ -1,36 +1,35 @@
+import type { AuditResult, DecisionRecord } from '@duo-edge/contract/audit';
 import type { DecisionSource } from '@duo-edge/contract/wire';
 
-/**
- * One decision of a login flow, handed to `onDecision` for the auth-event log and metrics
- * (issue 6) and the offline journal (issue 5: `id` is stable for idempotent upload).
- */
 export type FlowMode = 'auto' | 'challenge' | 'concat' | 'duo_only';
 
 /** `request`: malformed request or unknown challenge; `primary`: password check (and exemption). */
-export type DecisionStage = 'request' | 'primary' | 'preauth' | 'auth' | 'challenge';
+export type DecisionStage = DecisionRecord['stage'] | 'request' | 'primary' | 'challenge';
 
 /** The wire's sources plus two the relay alone produces. */
 export type FlowDecisionSource = DecisionSource | 'primary' | 'relay';
 
-export interface FlowDecision {
-  id: string;
-  /** Epoch ms when the decision was made. */
-  at: number;
+/**
+ * One decision of a login flow, handed to `onDecision` for the auth-event log, metrics and the
+ * offline journal: the contract's decision record with the same field names, as far as the flow
+ * knows it. It adds what only the relay sees (flow mode, why the edge could not answer) and
+ * stages, results and sources that never reach the audit log (challenges, primary rejects); the
+ * site, relay key and NAS-Identifier are not the flow's to know. `id` is stable, so the journal's
+ * upload of it is idempotent.
+ */
+export type FlowDecision = Pick<DecisionRecord, 'id' | 'time' | 'username' | 'reason'> & {
   mode: FlowMode;
-  user: string;
-  nasIp: string;
-  clientIp?: string;
+  nas_ip: string;
+  client_ip?: string;
   stage: DecisionStage;
   /** Factor used or asked for (`push`, `passcode`, …), when one was chosen. */
   factor?: string;
-  result: 'allow' | 'deny' | 'challenge';
-  /** The Reply-Message sent, or the reason when none is. */
-  reason: string;
+  result: AuditResult | 'challenge';
   source: FlowDecisionSource;
   /** Why the edge could not answer, for failmode-relay decisions. */
-  edgeFailure?: string;
-  latencyMs: number;
-}
+  edge_failure?: string;
+  latency_ms: number;
+};
 
 /**
  * Called once per decision. A returned promise (the journal's fsync) is awaited before the reply

@@ -53,18 +53,18 @@ export class Login {
     const result = outcome.code === 'accept' ? 'allow' : outcome.code === 'reject' ? 'deny' : 'challenge';
     const decision = {
       id: randomUUID(),
-      at: (this.deps.now ?? Date.now)(),
+      time: (this.deps.now ?? Date.now)(),
       mode: this.mode,
-      user: this.req.username,
-      nasIp: this.req.nasIp,
-      ...(this.clientIp ? { clientIp: this.clientIp } : {}),
+      username: this.req.username,
+      nas_ip: this.req.nasIp,
+      ...(this.clientIp ? { client_ip: this.clientIp } : {}),
       stage: d.stage,
       ...(this.factor ? { factor: this.factor } : {}),
       result,
       reason: d.reason ?? outcome.replyMessage ?? '',
       source: d.source,
-      ...(d.edgeFailure ? { edgeFailure: d.edgeFailure } : {}),
-      latencyMs: Math.round(performance.now() - this.#started),
+      ...(d.edgeFailure ? { edge_failure: d.edgeFailure } : {}),
+      latency_ms: Math.round(performance.now() - this.#started),
     } as const;
     // The runtime logs each decision once, as an auth_event line (ops/auth-event.ts).
     this.deps.logger.debug({ decision }, 'login decision');

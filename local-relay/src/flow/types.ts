@@ -28,9 +28,10 @@ export interface LoginRequest {
    */
   loginId: string;
   nasIdentifier?: string;
+  /** The places an end user's IP can come from; `client_ip_attr` says which one the flow uses. */
   callingStationId?: string;
-  /** Value of the configured client_ip_attr, if valid. */
-  clientIp?: string;
+  paloAltoClientSourceIp?: string;
+  framedIpAddress?: string;
   /** The decoded request, for primaries that proxy it (upstream RADIUS, MS-CHAPv2). */
   raw?: unknown;
 }

@@ -17,15 +17,15 @@ export function journalEntryOf(d: FlowDecision): JournalEntry | null {
   const factor = factorSchema.safeParse(d.factor);
   return {
     id: d.id,
-    time: d.at,
-    username: d.user,
-    nas_ip: d.nasIp,
-    client_ip: d.clientIp ?? null,
+    time: d.time,
+    username: d.username,
+    nas_ip: d.nas_ip,
+    client_ip: d.client_ip ?? null,
     stage: d.stage === 'auth' ? 'auth' : 'preauth',
     factor: factor.success ? factor.data : null,
     result: d.result,
-    reason: d.edgeFailure ? `${d.reason} (${d.edgeFailure})` : d.reason,
+    reason: d.edge_failure ? `${d.reason} (${d.edge_failure})` : d.reason,
     source,
-    latency_ms: Math.max(0, Math.round(d.latencyMs)),
+    latency_ms: Math.max(0, Math.round(d.latency_ms)),
   };
 }

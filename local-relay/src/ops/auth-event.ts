@@ -12,26 +12,26 @@ import type { FlowDecision } from '../flow/decision.ts';
 /** The flow's decision, plus the config section (Duo's `radius_server_*` name) that handled it. */
 export type AuthDecision = FlowDecision & { serverSection?: string };
 
-export interface AuthEventFields {
-  msg: 'auth_event';
-  /** The decision's stable id (also the journal's), to join this line with the edge's audit log. */
-  event_id: string;
-  mode: string;
-  user: string;
-  client_ip: string | null;
-  nas_ip: string;
-  stage: string;
-  factor: string | null;
-  result: string;
-  reason: string;
-  source: string;
-  /** Why the edge could not answer, when the relay applied the failmode itself. */
-  edge_failure: string | null;
-  latency_ms: number;
-  server_section: string | null;
-}
-
 export const AUTH_EVENT_MSG = 'auth_event';
+
+/** Every key present on every line: an absent optional is null. */
+type Nullable<T> = { [K in keyof T]-?: Exclude<T[K], undefined> | null };
+
+/**
+ * The log line is a view of the decision record. It keeps Duo's authentication-log names for the
+ * decision id (`event_id`) and the user (`user`), which log pipelines already key on.
+ */
+export type AuthEventFields = Pick<
+  FlowDecision,
+  'mode' | 'nas_ip' | 'stage' | 'result' | 'reason' | 'source' | 'latency_ms'
+> &
+  Nullable<Pick<FlowDecision, 'client_ip' | 'factor' | 'edge_failure'>> & {
+    msg: typeof AUTH_EVENT_MSG;
+    /** The decision's stable id (also the journal's), to join this line with the edge's audit log. */
+    event_id: string;
+    user: string;
+    server_section: string | null;
+  };
 
 /**
  * Builds the line from an explicit field list, never by spreading the decision, so a field added
@@ -43,16 +43,16 @@ export function authEventFields(d: AuthDecision): AuthEventFields {
     msg: AUTH_EVENT_MSG,
     event_id: d.id,
     mode: d.mode,
-    user: d.user,
-    client_ip: d.clientIp ?? null,
-    nas_ip: d.nasIp,
+    user: d.username,
+    client_ip: d.client_ip ?? null,
+    nas_ip: d.nas_ip,
     stage: d.stage,
     factor: d.factor ?? null,
     result: d.result,
     reason: d.reason,
     source: d.source,
-    edge_failure: d.edgeFailure ?? null,
-    latency_ms: Math.round(d.latencyMs),
+    edge_failure: d.edge_failure ?? null,
+    latency_ms: Math.round(d.latency_ms),
     server_section: d.serverSection ?? null,
   };
 }

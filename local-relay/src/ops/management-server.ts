@@ -32,9 +32,6 @@ export interface ManagementServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MANAGEMENT_HOST = '127.0.0.1';
-export const DEFAULT_MANAGEMENT_PORT = 9812;
-
 /** True for addresses that cannot be reached from another machine. */
 export function isLoopbackHost(host: string): boolean {
   if (host === 'localhost') return true;

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { RadiusAttribute } from './packet.ts';
 
-/** Value codecs for the attribute data types of RFC 2865 §5 (text, integer, address). */
+/** Value codecs for the attribute data types of RFC 2865 §5 (text, address). */
 
 const utf8 = new TextEncoder();
 // ignoreBOM keeps a leading U+FEFF as a character: stripping it would let two different byte
@@ -11,12 +11,6 @@ const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function textAttribute(type: number, text: string): RadiusAttribute {
   return { type, value: utf8.encode(text) };
-}
-
-export function integerAttribute(type: number, n: number): RadiusAttribute {
-  const value = new Uint8Array(4);
-  new DataView(value.buffer).setUint32(0, n >>> 0);
-  return { type, value };
 }
 
 /** Returns undefined unless `ip` is a dotted IPv4 address. */
@@ -40,11 +34,6 @@ export function decodeTextStrict(value: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function decodeInteger(value: Uint8Array): number | undefined {
-  if (value.length !== 4) return undefined;
-  return new DataView(value.buffer, value.byteOffset, 4).getUint32(0);
 }
 
 export function decodeIpv4(value: Uint8Array): string | undefined {

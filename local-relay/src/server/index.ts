@@ -1,7 +1,6 @@
 export { createRadiusServer } from './server.ts';
 export type {
   BoundAddress,
-  DecisionEvent,
   ListenerSpec,
   RadiusClientEntry,
   RadiusRawRequest,

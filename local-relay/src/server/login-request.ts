@@ -2,10 +2,13 @@ import type { LoginRequest } from '../flow/types.ts';
 import { Attr, MICROSOFT_VENDOR_ID, MsAttr } from '../radius/dictionary.ts';
 import { type DecodedPacket, getAttribute } from '../radius/packet.ts';
 import { unhidePassword } from '../radius/password.ts';
-import { decodeText, decodeTextStrict } from '../radius/values.ts';
-import { vendorAttributes } from '../radius/vsa.ts';
+import { decodeIpv4, decodeText, decodeTextStrict } from '../radius/values.ts';
+import { getVendorAttribute, vendorAttributes } from '../radius/vsa.ts';
 import { loginIdOf } from './login-id.ts';
 import type { RadiusRawRequest } from './types.ts';
+
+const PALOALTO_VENDOR_ID = 25461;
+const PALOALTO_CLIENT_SOURCE_IP = 7;
 
 /** Maps an authenticated Access-Request onto the flow's LoginRequest (see RadiusRawRequest for `raw`). */
 export function toLoginRequest(
@@ -17,6 +20,8 @@ export function toLoginRequest(
   const state = getAttribute(packet, Attr.State);
   const nasIdentifier = getAttribute(packet, Attr.NasIdentifier);
   const callingStationId = getAttribute(packet, Attr.CallingStationId);
+  const paloAlto = getVendorAttribute(packet.attributes, PALOALTO_VENDOR_ID, PALOALTO_CLIENT_SOURCE_IP);
+  const framedIp = getAttribute(packet, Attr.FramedIpAddress);
   const raw: RadiusRawRequest = { packet, secret: client.secret, clientName: client.name };
   const username = userName ? decodeText(userName) : '';
   const loginId = loginIdOf({
@@ -31,6 +36,9 @@ export function toLoginRequest(
   if (state) req.state = state;
   if (nasIdentifier) req.nasIdentifier = decodeText(nasIdentifier);
   if (callingStationId) req.callingStationId = decodeText(callingStationId);
+  if (paloAlto) req.paloAltoClientSourceIp = decodeText(paloAlto);
+  const framedIpAddress = framedIp && decodeIpv4(framedIp);
+  if (framedIpAddress) req.framedIpAddress = framedIpAddress;
   return req;
 }
 

@@ -10,7 +10,7 @@ import { toLoginRequest } from './login-request.ts';
 import { encodeOutcome, encodeStatusReply } from './outcome-reply.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { TokenBuckets } from './token-bucket.ts';
-import type { DecisionEvent, RadiusClientEntry } from './types.ts';
+import type { RadiusClientEntry } from './types.ts';
 
 export interface PacketSource {
   /** Unmapped source address (a v4 peer on a dual-stack socket appears as v4). */
@@ -29,7 +29,6 @@ export interface HandlerContext {
   count(name: CounterName): void;
   flowStarted(): void;
   flowEnded(): void;
-  onDecision?: (d: DecisionEvent) => void;
 }
 
 export interface ListenerState {
@@ -65,26 +64,12 @@ export function handleDatagram(
   }
   const decoded = decodePacket(msg);
   if (!decoded.ok) {
-    ctx.count('malformed');
-    logDrop(
-      ctx,
-      'malformed',
-      client.name,
-      { client: client.name, error: decoded.error },
-      'malformed RADIUS packet dropped',
-    );
+    dropFromClient(ctx, 'malformed', client, 'malformed RADIUS packet dropped', { error: decoded.error });
     return;
   }
   const packet = decoded.value;
   if (packet.code !== Code.AccessRequest && packet.code !== Code.StatusServer) {
-    ctx.count('unsupported_code');
-    logDrop(
-      ctx,
-      'unsupported_code',
-      client.name,
-      { client: client.name, code: packet.code },
-      'RADIUS packet code not served',
-    );
+    dropFromClient(ctx, 'unsupported_code', client, 'RADIUS packet code not served', { code: packet.code });
     return;
   }
   const ma = checkMessageAuthenticator(packet, client.secret);
@@ -176,7 +161,6 @@ async function runFlow(
   key: string,
 ): Promise<void> {
   ctx.flowStarted();
-  const started = performance.now();
   try {
     const req = toLoginRequest(packet, client, source.address);
     let outcome: Awaited<ReturnType<RadiusClientEntry['flow']['handle']>>;
@@ -212,17 +196,6 @@ async function runFlow(
     ctx.dedup.complete(key, packet.authenticator, reply.value);
     listener.send(reply.value, source);
     ctx.count(outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges');
-    if (ctx.onDecision) {
-      const event: DecisionEvent = {
-        client: client.name,
-        nasIp: source.address,
-        username: req.username,
-        code: outcome.code,
-        durationMs: performance.now() - started,
-      };
-      if (outcome.replyMessage !== undefined) event.replyMessage = outcome.replyMessage;
-      ctx.onDecision(event);
-    }
   } catch (error) {
     ctx.count('internal_errors');
     ctx.logger.error({ err: error, client: client.name }, 'error while answering an Access-Request');

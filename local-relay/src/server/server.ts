@@ -59,7 +59,6 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
       inFlight--;
       if (inFlight === 0) drained?.();
     },
-    ...(opts.onDecision ? { onDecision: opts.onDecision } : {}),
   };
 
   const listeners: Listener[] = opts.listeners.map((spec, i) => {

@@ -44,16 +44,6 @@ export interface RadiusServer {
   inFlight(): number;
 }
 
-/** One answered Access-Request, for metrics and audit. */
-export interface DecisionEvent {
-  client: string;
-  nasIp: string;
-  username: string;
-  code: 'accept' | 'reject' | 'challenge';
-  replyMessage?: string;
-  durationMs: number;
-}
-
 export interface RadiusServerOptions {
   listeners: ListenerSpec[];
   logger: Logger;
@@ -61,7 +51,6 @@ export interface RadiusServerOptions {
   dedupTtlMs?: number;
   /** Bound on cached replies; the oldest is evicted first. Pending requests are not counted. */
   dedupMaxEntries?: number;
-  onDecision?: (d: DecisionEvent) => void;
   /** Status-Server answers per client (RFC 5997 §3): refill per second and burst. */
   statusServerRate?: { perSecond: number; burst: number };
 }
