@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Metafile } from 'esbuild';
 import { NODE_VERSION, WINSW, WINSW_VERSION } from './runtimes.ts';
 
@@ -12,14 +13,19 @@ interface NpmComponent {
 
 /**
  * The npm packages whose files esbuild put into the bundle, from its metafile: what ships, not what
- * the lockfile lists (dev tools, unused optional dependencies). Workspace packages resolve to their
- * real paths outside node_modules and are part of the relay itself.
+ * the lockfile lists (dev tools, unused optional dependencies). Workspace packages (the contract)
+ * resolve to their real paths outside node_modules: they are named by the package.json nearest to
+ * each input, except the relay's own.
  */
 export async function bundledPackages(root: string, metafile: Metafile): Promise<NpmComponent[]> {
   const dirs = new Set<string>();
   for (const input of Object.keys(metafile.inputs)) {
     const at = input.lastIndexOf('node_modules/');
-    if (at < 0) continue;
+    if (at < 0) {
+      const workspace = packageDirOf(root, input);
+      if (workspace !== undefined && workspace !== 'local-relay') dirs.add(workspace);
+      continue;
+    }
     const [scope = '', name = ''] = input.slice(at + 'node_modules/'.length).split('/');
     dirs.add(input.slice(0, at + 'node_modules/'.length) + (scope.startsWith('@') ? `${scope}/${name}` : scope));
   }
@@ -37,6 +43,14 @@ export async function bundledPackages(root: string, metafile: Metafile): Promise
   return [...unique.values()].sort((a, b) =>
     a.name === b.name ? a.version.localeCompare(b.version) : a.name < b.name ? -1 : 1,
   );
+}
+
+/** The folder (relative to root) of the package.json nearest above a source file, if below root. */
+function packageDirOf(root: string, input: string): string | undefined {
+  for (let dir = dirname(input); dir !== '.' && dir !== '/' && !dir.startsWith('..'); dir = dirname(dir)) {
+    if (existsSync(join(root, dir, 'package.json'))) return dir;
+  }
+  return undefined;
 }
 
 const purl = (c: { name: string; version: string }) =>
