@@ -39,6 +39,27 @@ export function parseFactorToken(text: string, devices: ReadonlyArray<Device>): 
  * the token goes to the edge as is, and Duo decides.
  */
 function deviceFor(devices: ReadonlyArray<Device>, capability: string, n: number, token: string): string {
-  const capable = devices.filter((d) => d.capabilities.includes(capability));
-  return capable[n - 1]?.device ?? token.toLowerCase();
+  return capableDevices(devices, capability)[n - 1]?.device ?? token.toLowerCase();
+}
+
+const capableDevices = (devices: ReadonlyArray<Device>, capability: string): Device[] =>
+  devices.filter((d) => d.capabilities.includes(capability));
+
+/**
+ * Every device × capability in device order, each with the token that names it (`push2`: the second
+ * push-capable device), the inverse of deviceFor: challenge mode's menu is built from these.
+ */
+export function factorTokensOf(
+  devices: ReadonlyArray<Device>,
+  capabilities: ReadonlyArray<string>,
+): Array<{ device: Device; capability: string; token: string }> {
+  return devices.flatMap((device) =>
+    capabilities
+      .filter((capability) => device.capabilities.includes(capability))
+      .map((capability) => ({
+        device,
+        capability,
+        token: `${capability}${capableDevices(devices, capability).indexOf(device) + 1}`,
+      })),
+  );
 }
