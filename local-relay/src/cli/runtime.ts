@@ -19,6 +19,7 @@ import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import type { ManagementServer } from '../ops/management-server.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
+import { startAuthEventSyslog } from '../ops/syslog/index.ts';
 import { PrimaryAdmission, type PrimaryLimits } from '../primary/admission.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
 import { startHeartbeat } from '../runtime/heartbeat.ts';
@@ -146,6 +147,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   let bound = false;
   const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
   const admission = new PrimaryAdmission(primaryLimitsOf(config));
+  const syslog = startAuthEventSyslog(config.log, file, log);
   try {
     primary = await createPrimary(config.primary, { logger: log });
     metrics = createRelayMetrics({
@@ -156,6 +158,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       journalDepth: () => journal.journal.depth(),
       journalDropped: () => journal.journal.dropped(),
       ldapCounters: () => ldap?.counters() ?? {},
+      syslogDropped: () => syslog?.dropped() ?? 0,
     });
     management = await startManagement(config, file, metrics, () =>
       bound ? { ready: true } : { ready: false, reason: 'udp sockets not bound' },
@@ -163,6 +166,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   } catch (error) {
     await primary?.close?.();
     await journal.close();
+    await syslog?.close();
     throw error;
   }
   const relayMetrics = metrics;
@@ -175,7 +179,9 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   const decisionHook =
     (serverSection: string): DecisionHook =>
     (d: FlowDecision) => {
-      log.info(authEventFields({ ...d, serverSection }));
+      const event = authEventFields({ ...d, serverSection });
+      log.info(event);
+      syslog?.send(event);
       relayMetrics.observeDecision(d);
       decisionCounts[`decisions_${d.result}`]++;
       const extra = opts.onDecision?.(d);
@@ -209,6 +215,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     await management?.close();
     await primary.close?.();
     await journal.close();
+    await syslog?.close();
     throw error;
   }
   bound = true;
@@ -300,6 +307,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       await journal.close();
       await primary!.close?.();
       await management?.close();
+      await syslog?.close();
       log.info('duo-relay stopped');
     },
   };
