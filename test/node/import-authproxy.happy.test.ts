@@ -119,6 +119,8 @@ describe('import-authproxy on samples from Duo documentation', () => {
       ],
     });
     expect(siteConfig(result).sites.hq).toMatchObject({ failmode: 'secure' });
+    expect(config.log).toMatchObject({ syslog_facility: 'auth' });
+    expect(keysOf(result.notes, 'manual')).toContain('main log_syslog');
     expect(keysOf(result.notes, 'unsupported', 'unknown')).toEqual([]);
     expect(keysOf(result.notes, 'changed')).toEqual(['radius_client', 'server']);
   });
@@ -214,7 +216,6 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'main http_proxy_port',
       'main log_max_files',
       'main log_max_size',
-      'main log_syslog',
       'main test_connectivity_on_startup',
       'radius_server_auto api_timeout',
       'radius_server_auto exempt_username_5',
