@@ -231,6 +231,7 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'edge urls',
       'ldap_server_auto api_host',
       'ldap_server_auto skey',
+      'main log_syslog',
       'radius_server_auto radius_secret_protected_2',
     ]);
     expect(result.notes.find((n) => n.key === 'failmod')?.kind).toBe('unknown');
