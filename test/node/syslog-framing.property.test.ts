@@ -13,7 +13,7 @@ describe('octet-counted framing', () => {
           const stream = Buffer.concat(messages.map(octetCounted));
           const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
           const got: string[] = [];
-          let pending = Buffer.alloc(0);
+          let pending: Buffer = Buffer.alloc(0);
           let from = 0;
           for (const to of [...points, stream.length]) {
             const parsed = parseOctetCounted(Buffer.concat([pending, stream.subarray(from, to)]));

@@ -61,7 +61,7 @@ export async function startSyslogReceiver(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
-    let pending = Buffer.alloc(0);
+    let pending: Buffer = Buffer.alloc(0);
     s.on('data', (chunk: Buffer) => {
       const parsed = parseOctetCounted(Buffer.concat([pending, chunk]));
       messages.push(...parsed.messages);
