@@ -61,7 +61,8 @@ describe('import-authproxy on samples from Duo documentation', () => {
         transport: 'clear',
         service_account_dn: 'duoservice',
         service_account_password: 'Svc-Passw0rd!',
-        search_dn: 'DC=example,DC=com',
+        search_dn: ['OU=Staff,DC=example,DC=com', 'OU=Contractors,DC=example,DC=com'],
+        at_attribute: 'mail',
         security_group_dn: 'CN=VPN Users,OU=Groups,DC=example,DC=com',
       },
     });
