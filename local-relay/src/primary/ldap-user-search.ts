@@ -16,7 +16,11 @@ export type UserSearch = { kind: 'none' } | { kind: 'one'; dn: string } | { kind
  * overlapping bases counts once; two different entries anywhere make the login ambiguous (rejected),
  * never "the first one found".
  */
-export async function searchUser(client: Client, bases: ReadonlyArray<string>, filter: SearchOptions['filter']): Promise<UserSearch> {
+export async function searchUser(
+  client: Client,
+  bases: ReadonlyArray<string>,
+  filter: SearchOptions['filter'],
+): Promise<UserSearch> {
   const found = new Set<string>();
   for (const base of bases) {
     // Two are enough to tell "exactly one" from "ambiguous".
