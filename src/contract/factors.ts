@@ -42,3 +42,21 @@ export function numberedDevice<D extends Pick<Device, 'type' | 'capabilities'>>(
   const phone = devices.filter((d) => d.type === 'phone')[n - 1];
   return phone?.capabilities.includes(kind) ? phone : undefined;
 }
+
+/**
+ * The inverse of numberedDevice: every numbered factor the user's phones offer, in Duo's order
+ * (phone by phone, then `kinds` in the order given), each with the token that names it. Challenge
+ * mode's menu is built from these, so an option and the token it maps to share one numbering.
+ */
+export function numberedFactorsOf<D extends Pick<Device, 'type' | 'capabilities'>>(
+  devices: ReadonlyArray<D>,
+  kinds: ReadonlyArray<NumberedKind>,
+): Array<{ device: D; kind: NumberedKind; token: string }> {
+  return devices
+    .filter((d) => d.type === 'phone')
+    .flatMap((device, i) =>
+      kinds
+        .filter((kind) => device.capabilities.includes(kind))
+        .map((kind) => ({ device, kind, token: `${kind}${i + 1}` })),
+    );
+}

@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDuoClient } from '../../src/duo/client.ts';
-import { DEMO_INTEGRATION, type RunningEmulator, startEmulator } from '../support/duo-emulator/index.ts';
+import { rfc2822Date, signV5 } from '../../src/duo/sign.ts';
+import {
+  createEmulator,
+  DEMO_INTEGRATION,
+  type RunningEmulator,
+  startEmulator,
+} from '../support/duo-emulator/index.ts';
 
 const within = () => ({ deadline: Date.now() + 5000 });
 
@@ -156,4 +162,43 @@ it('runs from the command line', async () => {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
+});
+
+describe('preauth answers shaped like real Duo', () => {
+  async function preauth(params: Record<string, string>) {
+    const { app } = createEmulator();
+    const date = rfc2822Date(Date.now());
+    const body = JSON.stringify(params);
+    const path = '/auth/v2/preauth';
+    const authorization = await signV5(DEMO_INTEGRATION, {
+      date,
+      method: 'POST',
+      host: DEMO_INTEGRATION.apiHost,
+      path,
+      params: {},
+      body,
+      headers: {},
+    });
+    const res = await app.request(path, {
+      method: 'POST',
+      headers: { authorization, date, 'content-type': 'application/json' },
+      body,
+    });
+    return ((await res.json()) as { response: Record<string, unknown> }).response;
+  }
+
+  it('devices and capabilities only: no prompt and no factors map unless text_prompt=1 asks', async () => {
+    const plain = await preauth({ username: 'alice' });
+    expect(plain).toMatchObject({ result: 'auth', devices: [{ capabilities: expect.arrayContaining(['push']) }] });
+    expect(Object.keys(plain).sort()).toEqual(['devices', 'result', 'status_msg']);
+  });
+
+  it('text_prompt=1: the prompt nested as {text, factors}, as duo_unix reads it', async () => {
+    const asked = await preauth({ username: 'alice', text_prompt: '1' });
+    expect(asked.prompt).toEqual({
+      text: expect.stringMatching(/ 1\. Duo Push to XXX-XXX-0001\n.*\n\nPasscode or option \(1-3\): $/s),
+      factors: { default: 'push1', '1': 'push1', '2': 'phone1', '3': 'sms1' },
+    });
+    expect(asked).not.toHaveProperty('factors');
+  });
 });

@@ -61,7 +61,8 @@ describe('import-authproxy on samples from Duo documentation', () => {
         transport: 'clear',
         service_account_dn: 'duoservice',
         service_account_password: 'Svc-Passw0rd!',
-        search_dn: 'DC=example,DC=com',
+        search_dn: ['OU=Staff,DC=example,DC=com', 'OU=Contractors,DC=example,DC=com'],
+        at_attribute: 'mail',
         security_group_dn: 'CN=VPN Users,OU=Groups,DC=example,DC=com',
       },
     });
@@ -119,6 +120,8 @@ describe('import-authproxy on samples from Duo documentation', () => {
       ],
     });
     expect(siteConfig(result).sites.hq).toMatchObject({ failmode: 'secure' });
+    expect(config.log).toMatchObject({ syslog_facility: 'auth' });
+    expect(keysOf(result.notes, 'manual')).toContain('main log_syslog');
     expect(keysOf(result.notes, 'unsupported', 'unknown')).toEqual([]);
     expect(keysOf(result.notes, 'changed')).toEqual(['radius_client', 'server']);
   });
@@ -214,7 +217,6 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'main http_proxy_port',
       'main log_max_files',
       'main log_max_size',
-      'main log_syslog',
       'main test_connectivity_on_startup',
       'radius_server_auto api_timeout',
       'radius_server_auto exempt_username_5',
@@ -230,6 +232,7 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'edge urls',
       'ldap_server_auto api_host',
       'ldap_server_auto skey',
+      'main log_syslog',
       'radius_server_auto radius_secret_protected_2',
     ]);
     expect(result.notes.find((n) => n.key === 'failmod')?.kind).toBe('unknown');

@@ -214,6 +214,24 @@ describe('config errors name the file, the key and the problem', () => {
       'server[1].client[0].ip',
       /already served/,
     ],
+    [
+      'syslog URL without a port',
+      `${VALID}\n[log]\nsyslog = "udp://siem.example"\n`,
+      'log.syslog',
+      /udp:\/\/host:port/,
+    ],
+    [
+      'syslog_ca_file without tls',
+      `${VALID}\n[log]\nsyslog = "tcp://siem.example:514"\nsyslog_ca_file = "ca.pem"\n`,
+      'log.syslog_ca_file',
+      /tls/,
+    ],
+    [
+      'unknown syslog facility',
+      `${VALID}\n[log]\nsyslog_facility = "LOG_NOPE"\n`,
+      'log.syslog_facility',
+      /expected one of/,
+    ],
   ])('%s', async (_, text, path, message) => {
     const found = await problems(text);
     expect(found).toContainEqual({ path, message: expect.stringMatching(message) });

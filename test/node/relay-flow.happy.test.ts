@@ -291,14 +291,44 @@ describe('auto mode', () => {
 });
 
 describe('challenge mode', () => {
-  it('prompts with Duo text and maps the option number through the factors map', async () => {
-    const prompt = 'Duo login for alice\n\n 1. Duo Push\n 2. Phone call\n\nPasscode or option (1-2): ';
-    const t = setup(CHALLENGE, [() => ({ kind: 'ok', value: authPreauth([PUSH_PHONE], { prompt }) })]);
-    const first = await t.send('alice', 'alice-pass');
-    expect(first).toMatchObject({ code: 'challenge', replyMessage: prompt });
+  it('builds the numbered menu from the devices, as Duo text prompt reads, and maps options to devices', async () => {
+    const t = setup(CHALLENGE, [
+      () => ({ kind: 'ok', value: authPreauth([PUSH_PHONE, SECOND_PHONE], { factors: {} }) }),
+    ]);
+    const first = await t.send('heidi', 'heidi-pass');
+    const menu = (first as Extract<LoginOutcome, { code: 'challenge' }>).replyMessage;
+    expect(menu).toMatch(
+      /^Duo two-factor login for heidi\n\nEnter a passcode or select one of the following options:\n\n 1\. Duo Push to /,
+    );
+    expect(
+      menu
+        .split('\n')
+        .filter((l) => /^ \d\. /.test(l))
+        .map((l) => l.replace(/ to .*/, '')),
+    ).toEqual([' 1. Duo Push', ' 2. Phone call', ' 3. SMS passcodes', ' 4. Duo Push', ' 5. Phone call']);
+    expect(menu.endsWith('\n\nPasscode or option (1-5): ')).toBe(true);
     const state = (first as Extract<LoginOutcome, { code: 'challenge' }>).state;
-    expect(await t.send('alice', '2', { state })).toEqual(accepted('Success. Logging you in...'));
-    expect(t.calls.auth[0]).toMatchObject({ factor: 'phone', device: 'DPHONE1' });
+    expect(await t.send('heidi', '4', { state })).toEqual(accepted('Success. Logging you in...'));
+    expect(t.calls.auth[0]).toMatchObject({ factor: 'push', device: SECOND_PHONE.device });
+  });
+
+  it('an option number outside the menu is an unknown challenge and never reaches Duo as a passcode', async () => {
+    const t = setup(CHALLENGE);
+    const first = (await t.send('alice', 'alice-pass')) as Extract<LoginOutcome, { code: 'challenge' }>;
+    expect(await t.send('alice', '7', { state: first.state })).toEqual(rejected(REPLY.unknownChallenge));
+    expect(t.calls.auth).toEqual([]);
+  });
+
+  it.each([
+    [
+      'html',
+      /^Duo two-factor login for alice<br><br>Enter a passcode .*<br>1\. Duo Push to DPHONE1<br>.*Passcode or option \(1-3\):$/,
+    ],
+    ['short', /^Choose a secondary factor from \('1', '2', '3'\) or enter passcode:$/],
+  ] as const)('prompt_format %s', async (promptFormat, expected) => {
+    const t = setup({ ...CHALLENGE, promptFormat });
+    const first = (await t.send('alice', 'alice-pass')) as Extract<LoginOutcome, { code: 'challenge' }>;
+    expect(first.replyMessage).toMatch(expected);
   });
 
   it('a passcode answer goes to /v1/auth as a passcode', async () => {
@@ -309,9 +339,16 @@ describe('challenge mode', () => {
   });
 
   it('falls back to the short prompt above 253 octets', async () => {
-    const t = setup(CHALLENGE, [() => ({ kind: 'ok', value: authPreauth([PUSH_PHONE], { prompt: 'x'.repeat(300) }) })]);
+    const many = Array.from({ length: 4 }, (_, i) => ({
+      ...PUSH_PHONE,
+      device: `DPHONE${i}`,
+      number: `XXX-XXX-000${i}`,
+    }));
+    const t = setup(CHALLENGE, [() => ({ kind: 'ok', value: authPreauth(many) })]);
     const first = await t.send('alice', 'alice-pass');
-    expect(first).toMatchObject({ replyMessage: "Choose a secondary factor from ('1', '2') or enter passcode:" });
+    expect(first).toMatchObject({
+      replyMessage: `Choose a secondary factor from (${['1', '10', '11', '12', ...'23456789'].map((k) => `'${k}'`).join(', ')}) or enter passcode:`,
+    });
   });
 
   it('sms: SMS sent, the same prompt comes back with a new State', async () => {

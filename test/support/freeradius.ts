@@ -21,6 +21,8 @@ export interface FreeRadiusUser {
   password: string;
   /** Reply items in users-file syntax, written verbatim: `{ 'Reply-Message': '"Hello"', Class: '0x01' }`. */
   replyAttrs?: Record<string, string>;
+  /** Check items the request must match, users-file syntax: `{ 'Connect-Info': '"gold"' }` → `Connect-Info == "gold"`. */
+  checkAttrs?: Record<string, string>;
 }
 
 export interface FreeRadiusOptions {
@@ -176,7 +178,8 @@ async function writeConfig(
   const users = opts.users
     .map((u) => {
       const reply = Object.entries(u.replyAttrs ?? {}).map(([k, v]) => `\t${k} = ${v}`);
-      return `${quote(u.name)} Cleartext-Password := ${quote(u.password)}\n${reply.join(',\n')}\n`;
+      const check = Object.entries(u.checkAttrs ?? {}).map(([k, v]) => `, ${k} == ${v}`);
+      return `${quote(u.name)} Cleartext-Password := ${quote(u.password)}${check.join('')}\n${reply.join(',\n')}\n`;
     })
     .join('\n');
   // An empty `dictionary` in the confdir: the main dictionaries come from /usr/share/freeradius.

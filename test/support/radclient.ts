@@ -91,8 +91,10 @@ export function parseTranscript(stdout: string): Pick<RadclientReply, 'code' | '
   return out;
 }
 
+/** radclient prints strings quoted, with \n, \r, \t and backslash escapes. */
 function unquote(v: string): string {
-  return v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v;
+  const control: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
+  return v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, (_, c: string) => control[c] ?? c) : v;
 }
 
 /**

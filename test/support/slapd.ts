@@ -222,7 +222,8 @@ function seedLdif(bulk: number): string {
 }
 
 function person(dn: string, uid: string, password: string): string {
-  return `dn: ${dn}\nobjectClass: inetOrgPerson\nuid: ${uid}\ncn: ${uid}\nsn: ${uid}\nuserPassword: ${password}`;
+  // mail stands in for Active Directory's userPrincipalName (OpenLDAP's schema has no UPN).
+  return `dn: ${dn}\nobjectClass: inetOrgPerson\nuid: ${uid}\ncn: ${uid}\nsn: ${uid}\nmail: ${uid}@corp.example.com\nuserPassword: ${password}`;
 }
 
 function b64(value: string): string {

@@ -150,7 +150,11 @@ export interface RelaySetup {
   /** Both caps on concurrent primary checks (overall and per client); default the relay's. */
   maxPrimaryChecks?: number;
   /** The server section's mode; default `auto`. */
-  mode?: 'auto' | 'duo_only';
+  mode?: 'auto' | 'duo_only' | 'challenge';
+  /** More TOML lines for the server section (e.g. `prompt_format = "short"`). */
+  serverLines?: string;
+  /** More TOML lines for the [log] section (e.g. `syslog = "udp://…"`). */
+  logLines?: string;
 }
 
 /**
@@ -187,6 +191,7 @@ probe_interval_ms = ${s.probeIntervalMs ?? 500}
 
 [log]
 level = "${s.logLevel ?? 'silent'}"
+${s.logLines ?? ''}
 
 [management]
 ${management}
@@ -202,6 +207,7 @@ path = "users.txt"
 mode = "${s.mode ?? 'auto'}"
 listen = ["127.0.0.1:${s.radiusPort}"]
 ${s.rejectDelayMs === undefined ? '' : `reject_delay_ms = ${s.rejectDelayMs}`}
+${s.serverLines ?? ''}
 
 [[server.client]]
 name = "loopback"

@@ -19,6 +19,7 @@ import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type 
 import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
+import { startAuthEventSyslog } from '../ops/syslog/index.ts';
 import { PrimaryAdmission, type PrimaryLimits } from '../primary/admission.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
 import { startHeartbeat } from '../runtime/heartbeat.ts';
@@ -144,6 +145,8 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
 
   /** What start has opened so far, closed in reverse when a later step fails. */
   const opened: Array<() => Promise<unknown>> = [() => journal.close()];
+  const syslog = startAuthEventSyslog(config.log, file, log);
+  if (syslog) opened.push(() => syslog.close());
   const orClose = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
       return await step();
@@ -161,7 +164,9 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   const decisionHook =
     (serverSection: string): DecisionHook =>
     (d: FlowDecision) => {
-      log.info(authEventFields({ ...d, serverSection }));
+      const event = authEventFields({ ...d, serverSection });
+      log.info(event);
+      syslog?.send(event);
       metrics.observeDecision(d);
       decisionCounts[`decisions_${d.result}`]++;
       const extra = opts.onDecision?.(d);
@@ -205,6 +210,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     journalDepth: () => journal.journal.depth(),
     journalDropped: () => journal.journal.dropped(),
     ldapCounters: () => ldap?.counters() ?? {},
+    syslogDropped: () => syslog?.dropped() ?? 0,
   });
   // Up before the RADIUS sockets bind, so /readyz says why it is not ready yet.
   const management = await orClose(() =>
@@ -294,6 +300,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       await journal.close();
       await primary.close?.();
       await management?.close();
+      await syslog?.close();
       log.info('duo-relay stopped');
     },
   };

@@ -57,7 +57,8 @@ function absolutePaths(c: RelayConfig, baseDir: string): RelayConfig {
   if (primary?.type === 'ldap' && primary.ldap.ca_file !== undefined) {
     primary = { ...primary, ldap: { ...primary.ldap, ca_file: abs(primary.ldap.ca_file) } };
   }
-  return { ...c, relay, ...(primary ? { primary } : {}) };
+  const log = c.log.syslog_ca_file === undefined ? c.log : { ...c.log, syslog_ca_file: abs(c.log.syslog_ca_file) };
+  return { ...c, relay, log, ...(primary ? { primary } : {}) };
 }
 
 function warnings(c: RelayConfig): string[] {

@@ -8,6 +8,7 @@ import { ldapConfigSchema } from '../primary/ldap-config.ts';
 import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';
 import { isIpOrCidr, parseListen } from './addresses.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
+import { syslogFields, syslogRefinement } from './syslog.ts';
 
 /**
  * relay.toml, validated once. Option names follow authproxy.cfg where the concept is the same
@@ -92,9 +93,13 @@ const edgeSection = z
   });
 
 const logSection = z
-  .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ...syslogFields,
+  })
   .strict()
-  .default({ level: 'info' });
+  .refine(syslogRefinement, { message: 'syslog_ca_file needs a tls:// syslog', path: ['syslog_ca_file'] })
+  .default({ level: 'info', syslog_facility: 'user', syslog_queue: 1000 });
 
 /** The management HTTP port: Prometheus /metrics, /healthz, /readyz. Loopback unless asked. */
 const managementSection = z

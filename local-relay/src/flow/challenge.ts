@@ -3,6 +3,7 @@ import type { ChallengeEntry } from './challenge-store.ts';
 import type { FlowDeps } from './deps.ts';
 import { parseFactorToken } from './factor-token.ts';
 import { type CommonFlowOptions, Login } from './login.ts';
+import { buildFactorMenu, isUnknownOption } from './menu.ts';
 import { FLOW_REPLY } from './messages.ts';
 import { formatPrompt, type PromptFormat } from './prompt.ts';
 import type { LoginFlow, LoginOutcome } from './types.ts';
@@ -13,8 +14,9 @@ export interface ChallengeFlowOptions extends CommonFlowOptions {
 }
 
 /**
- * radius_server_challenge: primary, preauth, then an Access-Challenge with Duo's prompt; the answer
- * (an option number from Duo's factors map, a factor name, or a passcode) goes to /v1/auth.
+ * radius_server_challenge: primary, preauth, then an Access-Challenge with a numbered menu of the
+ * user's devices; the answer (an option number, a factor name, or a passcode) goes to /v1/auth. An
+ * option number outside the menu ends the challenge like an unknown State.
  */
 export function createChallengeFlow(opts: ChallengeFlowOptions, deps: FlowDeps): LoginFlow {
   return {
@@ -35,13 +37,14 @@ export function createChallengeFlow(opts: ChallengeFlowOptions, deps: FlowDeps):
         if (!opts.enrollChallenge) return login.enrollReject(pre.enroll);
         return login.challenge(pre.enroll.message, { kind: 'enroll', ...login.entryBase(true) }, 'preauth');
       }
-      const prompt = formatPrompt(opts.promptFormat, pre.auth.prompt, pre.auth.factors);
+      const menu = buildFactorMenu(login.req.username, pre.auth.devices);
+      const prompt = formatPrompt(opts.promptFormat, menu.text, menu.factors);
       return login.challenge(
         prompt,
         {
           kind: 'factor',
           prompt,
-          factors: pre.auth.factors,
+          factors: menu.factors,
           devices: pre.auth.devices,
           ...login.entryBase(true, primary.attributes),
         },
@@ -66,6 +69,7 @@ async function answer(login: Login): Promise<LoginOutcome> {
 
 async function answerFactor(login: Login, entry: Extract<ChallengeEntry, { kind: 'factor' }>): Promise<LoginOutcome> {
   const typed = login.req.password!;
+  if (isUnknownOption(typed, entry.factors)) return login.unknownChallenge();
   const token = Object.hasOwn(entry.factors, typed) && typed !== 'default' ? entry.factors[typed]! : typed;
   const choice = parseFactorToken(token, entry.devices);
   if (!choice) return login.reject('challenge', 'relay', FLOW_REPLY.badPassword);

@@ -69,15 +69,15 @@ export function convertAdClient(r: SectionReader, secrets: SecretSink): Converte
     );
   if (account === undefined) primary.service_account_dn = 'CN=duo-relay,CN=Users,DC=example,DC=com';
 
-  const searchDn = r.take('search_dn');
-  if (searchDn) primary.search_dn = searchDn;
+  // search_dn, then search_dn_1, search_dn_2 … in their order: all are searched.
+  const searchDns = [r.take('search_dn'), ...r.numbered('search_dn_').map((extra) => r.take(extra.key))].filter(
+    (dn): dn is string => dn !== undefined && dn !== '',
+  );
+  if (searchDns.length === 1) primary.search_dn = searchDns[0];
+  else if (searchDns.length > 1) primary.search_dn = searchDns;
   else {
     r.note('manual', 'search_dn', 'search_dn is required: set primary.search_dn');
     primary.search_dn = 'DC=example,DC=com';
-  }
-  for (const extra of r.numbered('search_dn_')) {
-    r.take(extra.key);
-    r.note('unsupported', extra.key, 'the relay searches one search_dn');
   }
   const group = r.take('security_group_dn');
   if (group) primary.security_group_dn = group;
@@ -85,6 +85,8 @@ export function convertAdClient(r: SectionReader, secrets: SecretSink): Converte
   if (filter) primary.ldap_filter = filter;
   const attribute = r.take('username_attribute');
   if (attribute) primary.username_attribute = attribute;
+  // The proxy looks up user@domain logins by at_attribute, userPrincipalName unless set.
+  primary.at_attribute = r.take('at_attribute') || 'userPrincipalName';
   const timeout = r.number('timeout');
   if (timeout !== undefined) primary.timeout_ms = Math.round(timeout * 1000);
 
@@ -101,10 +103,7 @@ export function convertAdClient(r: SectionReader, secrets: SecretSink): Converte
   for (const key of ['ntlm_domain', 'ntlm_workstation']) {
     if (r.take(key) !== undefined) r.note('unsupported', key, 'NTLM is not supported (LDAP simple bind only)');
   }
-  for (const [key, why] of [
-    ['at_attribute', 'logins as user@domain are matched on username_attribute only'],
-    ['bind_dn', 'the relay binds as the DN its search finds'],
-  ] as const) {
+  for (const [key, why] of [['bind_dn', 'the relay binds as the DN its search finds']] as const) {
     if (r.take(key) !== undefined) r.note('unsupported', key, why);
   }
   return { name: r.name, kind: 'ldap', primary, debug: r.bool('debug') === true, options: optionsOf(r) };

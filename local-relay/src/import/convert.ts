@@ -229,7 +229,7 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
       urls: [opts.edgeUrl ?? PLACEHOLDER_EDGE_URL],
       public_key: opts.edgePublicKey ?? PLACEHOLDER_EDGE_PUBLIC_KEY,
     },
-    log: { level: debug ? 'debug' : 'info' },
+    log: { level: debug ? 'debug' : 'info', ...(main.syslogFacility ? { syslog_facility: main.syslogFacility } : {}) },
     ...(primary ? { primary } : {}),
     server: kept.filter((s) => !s.ldap).map((s) => s.server),
     ...(kept.some((s) => s.ldap) ? { ldap_server: kept.filter((s) => s.ldap).map((s) => s.server) } : {}),
@@ -267,6 +267,8 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
 
 interface MainSettings {
   debug: boolean;
+  /** authproxy's syslog_facility (`LOG_AUTH`), carried when log_syslog is on. */
+  syslogFacility?: string;
   interface?: string;
   client?: string;
 }
@@ -278,15 +280,16 @@ function convertMain(r: SectionReader): MainSettings {
   const client = r.take('client');
   if (client) out.client = client;
   const logging = 'the relay logs JSON lines to stdout (collect them with journald, Docker or your log shipper)';
-  for (const key of [
-    'log_dir',
-    'log_file',
-    'log_stdout',
-    'log_syslog',
-    'syslog_facility',
-    'log_max_size',
-    'log_max_files',
-  ]) {
+  const facility = r.take('syslog_facility');
+  if (r.bool('log_syslog') === true) {
+    out.syslogFacility = facility ?? 'LOG_USER';
+    r.note(
+      'manual',
+      'log_syslog',
+      'auth events go to the syslog receiver in [log] syslog ("udp://host:514", "tcp://…" or "tls://…"); set it to your SIEM or local syslog daemon',
+    );
+  } else if (facility !== undefined) r.note('unsupported', 'syslog_facility', 'log_syslog is off');
+  for (const key of ['log_dir', 'log_file', 'log_stdout', 'log_max_size', 'log_max_files']) {
     if (r.take(key) !== undefined) r.note('unsupported', key, logging);
   }
   if (r.take('log_auth_events') !== undefined) {

@@ -28,6 +28,8 @@ export interface RelayMetricSources {
   primaryRefused?: () => Readonly<Record<string, number>>;
   /** The LDAP proxy's running totals by event (`connections`, `malformed_request`, ...). */
   ldapCounters?: () => Readonly<Record<string, number>>;
+  /** Monotonic total of auth events the syslog sink dropped (queue full, failed datagram). */
+  syslogDropped?: () => number;
 }
 
 export interface RelayMetrics {
@@ -154,6 +156,19 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
       registers: [registry],
       collect() {
         this.inc(delta('', journalDropped()));
+      },
+    });
+  }
+
+  if (sources.syslogDropped) {
+    const { syslogDropped } = sources;
+    const delta = deltaSinceLastCollect();
+    new Counter({
+      name: `${PREFIX}syslog_dropped_total`,
+      help: 'Auth events not sent to syslog: the queue was full while the receiver was unreachable, or a datagram failed.',
+      registers: [registry],
+      collect() {
+        this.inc(delta('', syslogDropped()));
       },
     });
   }

@@ -33,8 +33,13 @@ export const ldapConfigSchema = z
     service_account_dn: z.string().min(1),
     /** Never empty: an empty-password bind is an unauthenticated bind that many servers accept. */
     service_account_password: z.string().min(1),
-    search_dn: z.string().min(1),
+    /** One base or several (authproxy's search_dn_1, search_dn_2 …), all searched for the user. */
+    search_dn: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .transform((v) => (typeof v === 'string' ? [v] : v)),
     username_attribute: attributeName.default('sAMAccountName'),
+    /** Logins containing `@` are looked up by this attribute instead (Duo's at_attribute). */
+    at_attribute: attributeName.optional(),
     /** An extra RFC 4515 filter ANDed into the user search, e.g. `(objectClass=user)`. */
     ldap_filter: z
       .string()
@@ -56,7 +61,7 @@ export const ldapConfigSchema = z
      * - `group_member`: groups' `member` / `uniqueMember` values, following nested groups upward.
      */
     group_membership: z.enum(['ad_nested', 'member_of', 'group_member']).default('ad_nested'),
-    /** Where `group_member` looks for groups. Default: `search_dn`. */
+    /** Where `group_member` looks for groups. Default: the first `search_dn`. */
     group_search_dn: z.string().min(1).optional(),
     /** TCP connect (plus the TLS handshake for `ldaps`) per host. */
     connect_timeout_ms: z.number().int().positive().default(5000),

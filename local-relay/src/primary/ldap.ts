@@ -5,6 +5,7 @@ import { connectionSettingsOf } from './ldap-connection.ts';
 import { buildUserFilter, toWireFilter } from './ldap-filter.ts';
 import { isGroupMember } from './ldap-group.ts';
 import { LdapSession, SessionClosedError } from './ldap-session.ts';
+import { lookupAttribute, searchUser } from './ldap-user-search.ts';
 import type { PrimaryAuthenticator, PrimaryOutcome, PrimaryRequest } from './types.ts';
 
 export { type LdapConfig, ldapConfigSchema } from './ldap-config.ts';
@@ -59,7 +60,7 @@ export function createLdapPrimary(config: LdapConfig, deps: LdapPrimaryDeps): Pr
         ? { strategy: config.group_membership, groupDn: group }
         : undefined;
     const filter = buildUserFilter({
-      usernameAttribute: config.username_attribute,
+      usernameAttribute: lookupAttribute(config, username),
       username,
       extraFilter: config.ldap_filter,
       group: filterGroup,
@@ -76,24 +77,19 @@ export function createLdapPrimary(config: LdapConfig, deps: LdapPrimaryDeps): Pr
         }
         throw error;
       }
-      const { searchEntries } = await service.search(config.search_dn, {
-        scope: 'sub',
-        filter: toWireFilter(filter),
-        // Two are enough to tell "exactly one" from "ambiguous".
-        sizeLimit: 2,
-        attributes: ['1.1'],
-      });
-      const [first, second] = searchEntries;
-      if (!first) {
+      const found = await searchUser(service, config.search_dn, toWireFilter(filter));
+      if (found.kind === 'none') {
         return { kind: 'reject', reason: filterGroup ? 'unknown user or not in security group' : 'unknown user' };
       }
-      if (second) return { kind: 'reject', reason: `ambiguous user: ${first.dn} and ${second.dn} both match` };
-      userDn = first.dn;
+      if (found.kind === 'ambiguous') {
+        return { kind: 'reject', reason: `ambiguous user: ${found.dns[0]} and ${found.dns[1]} both match` };
+      }
+      userDn = found.dn;
       if (group !== undefined && config.group_membership === 'group_member') {
         const member = await isGroupMember(service, {
           userDn,
           groupDn: group,
-          groupSearchDn: config.group_search_dn ?? config.search_dn,
+          groupSearchDn: config.group_search_dn ?? config.search_dn[0]!,
         });
         if (!member) return { kind: 'reject', reason: 'not in security group' };
       }
@@ -173,7 +169,7 @@ export function createLdapPrimary(config: LdapConfig, deps: LdapPrimaryDeps): Pr
             const client = await session.open(endpoint);
             try {
               await client.bind(config.service_account_dn, config.service_account_password);
-              await client.search(config.search_dn, { scope: 'base', attributes: ['1.1'] });
+              for (const base of config.search_dn) await client.search(base, { scope: 'base', attributes: ['1.1'] });
             } finally {
               await session.release(client);
             }

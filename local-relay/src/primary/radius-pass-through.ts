@@ -9,6 +9,26 @@ export interface PassThroughPolicy {
 }
 
 /**
+ * The NAS request's attributes the admin named (`pass_through_attr_names`, Duo's both-ways rule) to
+ * copy into the upstream Access-Request, leaving out types the relay already wrote (User-Name, the
+ * password, the NAS attributes) and the hop-bound ones. `pass_through_all` is for replies only.
+ */
+export function selectRequestPassThrough(
+  request: ReadonlyArray<RadiusAttribute>,
+  selectors: ReadonlyArray<AttributeSelector>,
+  written: ReadonlyArray<RadiusAttribute>,
+): RadiusAttribute[] {
+  const taken = new Set(written.map((a) => a.type).filter((t) => t !== Attr.VendorSpecific));
+  // A Vendor-Specific the relay already forwarded (MS-CHAPv2's) is not sent twice.
+  const sameBytes = (a: RadiusAttribute) =>
+    written.some((w) => w.type === a.type && Buffer.from(w.value).equals(Buffer.from(a.value)));
+  return selectPassThrough(
+    request.filter((a) => !taken.has(a.type) && !sameBytes(a)),
+    { selectors, all: false },
+  );
+}
+
+/**
  * The upstream Access-Accept attributes that go into the relay's final Access-Accept, in reply
  * order (RFC 2865 §5: same-type order is kept). Hop-bound attributes never pass (NEVER_PASSED,
  * MS_CHAP_OWNED: the latter travel re-encrypted via radius-mschap.ts). `pass_through_all` leaves

@@ -12,7 +12,7 @@ import { hidePassword } from '../radius/password.ts';
 import { decodeText, ipv4Attribute, textAttribute } from '../radius/values.ts';
 import type { RadiusRawRequest } from '../server/types.ts';
 import { msChapReplyAttributes, msChapV2RequestAttributes } from './radius-mschap.ts';
-import { selectPassThrough } from './radius-pass-through.ts';
+import { selectPassThrough, selectRequestPassThrough } from './radius-pass-through.ts';
 import { type ExchangeResult, RadiusTransport } from './radius-transport.ts';
 import { type RadiusEndpoint, type RadiusUpstreamConfig, radiusEndpoints } from './radius-upstream-config.ts';
 import type { PrimaryAuthenticator, PrimaryOutcome, PrimaryRequest, RawAttribute } from './types.ts';
@@ -115,6 +115,7 @@ export function createRadiusUpstreamPrimary(
       method = 'mschapv2';
     }
     attributes.push(...nasAttributes(config, raw?.packet));
+    attributes.push(...selectRequestPassThrough(raw?.packet.attributes ?? [], policy.selectors, attributes));
 
     const result = await transport.exchange(
       endpoints,

@@ -35,7 +35,9 @@ export function duoApi(state: EmulatorState): Hono<EmulatorEnv> {
     switch (user.preauth) {
       case 'auth': {
         const devices = user.devices.map(({ capabilities, ...d }) => (capabilities ? { ...d, capabilities } : d));
-        return ok(c, { result: 'auth', status_msg: STATUS_MSG.auth, devices, ...promptFor(username, user.devices) });
+        // Real Duo adds a ready text prompt only when the client asks (text_prompt=1, as duo_unix does).
+        const prompt = param(c, 'text_prompt') === '1' ? { prompt: promptFor(username, user.devices) } : {};
+        return ok(c, { result: 'auth', status_msg: STATUS_MSG.auth, devices, ...prompt });
       }
       case 'enroll': {
         const portal = `https://${[...state.integrations.values()][0]?.apiHost}/portal?code=${encodeURIComponent(username)}`;

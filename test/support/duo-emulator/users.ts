@@ -68,11 +68,11 @@ const OPTIONS = [
   ['sms', 'SMS passcodes to'],
 ] as const;
 
-/** The `factors` map and text prompt Duo builds for text_prompt clients (challenge mode). */
-export function promptFor(
-  username: string,
-  devices: DemoDevice[],
-): { prompt: string; factors: Record<string, string> } {
+/**
+ * The text prompt Duo nests in a preauth answer for text_prompt=1 clients: `{text, factors}`, with
+ * `push1` naming the user's first phone (Duo numbers phones, not capabilities).
+ */
+export function promptFor(username: string, devices: DemoDevice[]): { text: string; factors: Record<string, string> } {
   const factors: Record<string, string> = {};
   const lines: string[] = [];
   devices.forEach((d, i) => {
@@ -84,10 +84,11 @@ export function promptFor(
       lines.push(` ${key}. ${label} ${d.number ?? d.name}`);
     }
   });
-  if (lines.length === 0) return { prompt: `Duo login for ${username}\n\nPasscode: `, factors };
+  const head = `Duo two-factor login for ${username}\n\n`;
+  if (lines.length === 0) return { text: `${head}Passcode: `, factors };
   const menu = lines.join('\n');
   return {
-    prompt: `Duo login for ${username}\n\nChoose or lose:\n\n${menu}\n\nPasscode or option (1-${lines.length}): `,
+    text: `${head}Enter a passcode or select one of the following options:\n\n${menu}\n\nPasscode or option (1-${lines.length}): `,
     factors,
   };
 }
