@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Key } from '@duo-edge/contract/ed25519';
 import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
+import { edgeFetchOf } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
@@ -97,7 +98,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     ...connectionOf(config, trust, undefined),
     breaker,
     logger: log,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    fetch: opts.fetch ?? edgeFetchOf(config.edge),
     onCall: (stage, outcome, seconds) => {
       metrics?.observeEdgeRequest(stage, outcome, seconds);
       opts.onEdgeCall?.(stage, outcome, seconds);
