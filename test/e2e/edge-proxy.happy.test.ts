@@ -1,13 +1,17 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer as createHttpsServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { type ForwardProxy, startForwardProxy } from '../support/forward-proxy.ts';
+import { makeCertificates } from '../support/slapd.ts';
 import {
   type DuoAndEdge,
   freeTcpPort,
   freeUdpPort,
+  RELAY_FROM_CHECKOUT,
   type RelayProcess,
   STACK_RADIUS_SECRET,
   scrapeMetric,
@@ -156,4 +160,75 @@ describe('edge calls through an outbound proxy', () => {
       await proxy.close();
     }
   }, 60_000);
+
+  it('tunnels https with CONNECT, TLS to the edge inside the tunnel', async () => {
+    const tlsDir = join(dir, 'tls');
+    await mkdir(tlsDir, { recursive: true });
+    const ca = await makeCertificates(tlsDir);
+    const edge = await startTlsFront(tlsDir, new URL(stack.edgeUrl));
+    const hidden = `localhost:${await freeTcpPort()}`;
+    const proxy = await startForwardProxy({ routes: { [hidden]: `127.0.0.1:${edge.port}` } });
+    const radiusPort = await freeUdpPort();
+    const managementPort = await freeTcpPort();
+    const file = await writeRelayConfig(join(dir, 'connect'), {
+      site: 'site-a',
+      failmode: 'secure',
+      edgeUrls: [`https://${hidden}`],
+      radiusPort,
+      managementPort,
+      edgeExtraToml: `proxy = "${proxy.url}"`,
+      logLevel: 'info',
+    });
+    const relay = await spawnRelay(file, managementPort, 30_000, {
+      ...RELAY_FROM_CHECKOUT,
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: ca },
+    });
+    const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+    try {
+      const since = Date.now();
+      const r = await client.login(
+        { username: 'carol', password: 'carol-pass', callingStationId: '192.0.2.30' },
+        { timeoutMs: 20_000 },
+      );
+      expect(CODE_NAME[r.replies[0]!.code], `${r.replies[0]!.replyMessage}\n${relay.output()}`).toBe('Accept');
+      expect(proxy.seen).toContain(`CONNECT ${hidden}`);
+      expect(proxy.seen.every((line) => line === `CONNECT ${hidden}`)).toBe(true);
+      expect(
+        (await stack.decisions({ site: 'site-a', user: 'carol', from: since })).some(
+          (d) => d.client_ip === '192.0.2.30' && d.source === 'duo',
+        ),
+      ).toBe(true);
+    } finally {
+      await client.close();
+      await relay.stop();
+      await proxy.close();
+      await new Promise((resolve) => edge.server.close(resolve));
+    }
+  }, 120_000);
 });
+
+/** TLS in front of the workerd edge (which speaks plain http), as a real deployment has. */
+async function startTlsFront(tlsDir: string, edge: URL): Promise<{ server: Server; port: number }> {
+  const server = createHttpsServer(
+    { cert: await readFile(join(tlsDir, 'server.pem')), key: await readFile(join(tlsDir, 'server.key')) },
+    (req, res) => {
+      const up = request(
+        {
+          host: edge.hostname,
+          port: edge.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: edge.host },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+          answer.pipe(res);
+        },
+      );
+      up.once('error', () => res.writeHead(502).end());
+      req.pipe(up);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}

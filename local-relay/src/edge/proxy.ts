@@ -137,8 +137,8 @@ function exchange(x: Exchange): Promise<Response> {
         path: x.path,
         headers: { ...x.headers, connection: 'close' },
         ...(x.signal ? { signal: x.signal } : {}),
-        ...(x.createConnection ? { createConnection: x.createConnection } : {}),
-        agent: false,
+        // Node uses createConnection only without an agent: the tunnel, else a fresh connection.
+        ...(x.createConnection ? { createConnection: x.createConnection } : { agent: false }),
       },
       (res) => resolve(toResponse(res)),
     );
