@@ -203,6 +203,8 @@ describe('import-authproxy on samples from Duo documentation', () => {
       type: 'ldap',
       ldap: { hosts: ['dc1.corp.example.com', 'dc2.corp.example.com'], transport: 'ldaps', timeout_ms: 5000 },
     });
+    // [main] http_proxy_host / http_proxy_port: every edge call through the same proxy.
+    expect(config.edge.proxy).toBe('http://proxy.corp.example.com:3128');
     expect(keysOf(result.notes, 'unsupported', 'unknown')).toEqual([
       'ad_client auth_type',
       'ad_client ntlm_domain',
@@ -210,8 +212,6 @@ describe('import-authproxy on samples from Duo documentation', () => {
       'cloud',
       'http_proxy',
       'ldap_server_auto ikey',
-      'main http_proxy_host',
-      'main http_proxy_port',
       'main log_max_files',
       'main log_max_size',
       'main log_syslog',

@@ -228,6 +228,7 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
     edge: {
       urls: [opts.edgeUrl ?? PLACEHOLDER_EDGE_URL],
       public_key: opts.edgePublicKey ?? PLACEHOLDER_EDGE_PUBLIC_KEY,
+      ...(main.proxy ? { proxy: main.proxy } : {}),
     },
     log: { level: debug ? 'debug' : 'info' },
     ...(primary ? { primary } : {}),
@@ -267,6 +268,8 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
 
 interface MainSettings {
   debug: boolean;
+  /** `[edge] proxy` from http_proxy_host / http_proxy_port (Duo's default port 80). */
+  proxy?: string;
   interface?: string;
   client?: string;
 }
@@ -296,11 +299,13 @@ function convertMain(r: SectionReader): MainSettings {
       'the relay always logs one auth-event line per decision (and the edge keeps the audit log)',
     );
   }
+  const proxyHost = r.take('http_proxy_host');
+  const proxyPort = r.take('http_proxy_port');
+  if (proxyHost) out.proxy = `http://${proxyHost.includes(':') ? `[${proxyHost}]` : proxyHost}:${proxyPort ?? 80}`;
+  else if (proxyPort !== undefined) r.note('unsupported', 'http_proxy_port', 'no http_proxy_host: no proxy to use');
   const never: Record<string, string> = {
     log_sso_events: 'there is no SSO in the relay',
     http_ca_certs_file: "the relay trusts Node's CA store (add CAs with NODE_EXTRA_CA_CERTS)",
-    http_proxy_host: 'the relay reaches the edge directly (HTTPS)',
-    http_proxy_port: 'the relay reaches the edge directly (HTTPS)',
     test_connectivity_on_startup: 'run `duo-relay check --config relay.toml` instead',
     fips_mode: 'no FIPS mode',
   };
