@@ -4,6 +4,7 @@ import { createServer as createHttpsServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CheckLine, runChecks } from '../../local-relay/src/cli/check.ts';
 import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { type ForwardProxy, startForwardProxy } from '../support/forward-proxy.ts';
 import { makeCertificates } from '../support/slapd.ts';
@@ -72,6 +73,18 @@ describe('edge calls through an outbound proxy', () => {
         20_000,
         'site policy and heartbeat through the proxy',
       );
+
+      // `duo-relay check` takes the same way and says so.
+      const lines: CheckLine[] = [];
+      await runChecks(file, (l) => lines.push(l));
+      expect(lines.find((l) => l.name === `edge http://${hidden}`)).toMatchObject({
+        ok: true,
+        detail: expect.stringContaining(
+          `reachable via proxy ${proxy.url} (absolute-form, with edge.proxy_credentials)`,
+        ),
+      });
+      expect(lines.find((l) => l.name === `relay key at http://${hidden}`)).toMatchObject({ ok: true });
+      expect(JSON.stringify(lines)).not.toContain(CREDENTIALS);
 
       const since = Date.now();
       const viaDuo = await client.login(
