@@ -163,7 +163,8 @@ function toResponse(res: IncomingMessage): Response {
   }
   const empty = status === 204 || status === 205 || status === 304;
   if (empty) res.resume();
-  const body = empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+  // node:stream/web and the global ReadableStream are one class at run time; only their typings differ.
+  const body = empty ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
   return new Response(body, { status, headers });
 }
 
