@@ -1,20 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Key } from '@duo-edge/contract/ed25519';
-import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
 import { edgeFetchOf } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
+import { sitesOf } from '../config/section-site.ts';
 import { flowOptionsOf, listenAddresses } from '../config/server-sections.ts';
-import { CircuitBreaker } from '../edge/breaker.ts';
-import { createEdgeClient, type EdgeClient, type EdgeClientOptions } from '../edge/client.ts';
-import { startHealthProbe } from '../edge/health-probe.ts';
+import type { CircuitBreaker } from '../edge/breaker.ts';
+import type { EdgeClient, EdgeClientOptions } from '../edge/client.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
-import type { RelayIdentity } from '../edge/signing.ts';
-import { createSitePolicyStore, failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
-import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
+import { failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
 import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
@@ -22,10 +18,9 @@ import type { ManagementServer } from '../ops/management-server.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
 import { PrimaryAdmission, type PrimaryLimits } from '../primary/admission.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
-import { startHeartbeat } from '../runtime/heartbeat.ts';
-import { type JournalSync, startJournalSync } from '../runtime/journal-sync.ts';
+import type { JournalSync } from '../runtime/journal-sync.ts';
 import { startManagement } from '../runtime/management.ts';
-import { policyView } from '../runtime/policy-view.ts';
+import { type SiteUnit, startSiteUnit, type Trust } from '../runtime/site-unit.ts';
 import { type BoundAddress, createRadiusServer, type ListenerSpec, type RadiusServer } from '../server/index.ts';
 
 /**
@@ -41,6 +36,8 @@ export interface RelayRuntime {
   edge: EdgeClient;
   breaker: CircuitBreaker;
   policy: SitePolicyStore;
+  /** Every site served (`[relay] site` first); `edge`, `breaker`, `policy`, `journal` are the first's. */
+  sites: ReadonlyMap<string, SiteUnit>;
   metrics: RelayMetrics;
   /** Base URL of the management port (`/metrics`, `/healthz`, `/readyz`); undefined when disabled. */
   managementUrl: string | undefined;
@@ -62,8 +59,7 @@ export interface RuntimeOptions {
   loadConfig?: () => Promise<LoadedConfig>;
 }
 
-export const POLICY_FILE = 'site-policy.json';
-const MAX_REFUSAL_CODES = 16;
+export { POLICY_FILE } from '../runtime/site-unit.ts';
 
 export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Promise<RelayRuntime> {
   const { config, file } = loaded;
@@ -79,66 +75,37 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     ]);
   }
 
-  let onEdgeBack = () => {};
-  const breaker = new CircuitBreaker({
-    threshold: config.edge.breaker_threshold,
-    onChange: (state) => {
-      if (state === 'open') log.warn('edge unreachable: circuit breaker open, local failmode applies');
-      else {
-        log.info('circuit breaker closed');
-        onEdgeBack();
-      }
-    },
-  });
   let metrics: RelayMetrics | undefined;
   let current = config;
-  /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
-  const refusals = new Map<string, number>();
-  const edge = createEdgeClient({
-    ...connectionOf(config, trust, undefined),
-    breaker,
-    logger: log,
-    fetch: opts.fetch ?? edgeFetchOf(config.edge),
-    onCall: (stage, outcome, seconds) => {
-      metrics?.observeEdgeRequest(stage, outcome, seconds);
-      opts.onEdgeCall?.(stage, outcome, seconds);
-    },
-    onRefusal: (stage, code) => {
-      // The code is unsigned text: a bounded set of labels, whatever a path in between sends.
-      const label = refusals.has(code) || refusals.size < MAX_REFUSAL_CODES ? code : 'other';
-      metrics?.observeEdgeRefusal(stage, label);
-      refusals.set(label, (refusals.get(label) ?? 0) + 1);
-    },
-  });
-  /** URLs, keys and stage timeouts from the running config and the latest site policy, at once. */
-  const applyConnection = () => {
-    const next = connectionOf(current, trust, policy.current().policy);
-    for (const t of Object.values(next.timeouts)) {
-      if (t.corrected) log.warn({ key: t.key, configured: t.configuredMs, using: t.effectiveMs }, correctionText(t));
+  const edgeFetch = opts.fetch ?? edgeFetchOf(config.edge);
+  /** One unit per site the sections name, `[relay] site` first: its own policy, breaker, journal. */
+  const units = new Map<string, SiteUnit>();
+  try {
+    for (const site of sitesOf(config)) {
+      units.set(
+        site,
+        await startSiteUnit({
+          site,
+          stateDir: site === config.relay.site ? config.relay.state_dir : join(config.relay.state_dir, 'sites', site),
+          config,
+          trust,
+          logger: log,
+          fetch: edgeFetch,
+          onCall: (stage, outcome, seconds) => {
+            metrics?.observeEdgeRequest(stage, outcome, seconds);
+            opts.onEdgeCall?.(stage, outcome, seconds);
+          },
+          onRefusal: (stage, label) => metrics?.observeEdgeRefusal(stage, label),
+        }),
+      );
     }
-    edge.configure(next);
-  };
-  const policy = createSitePolicyStore({
-    site: config.relay.site,
-    file: join(config.relay.state_dir, POLICY_FILE),
-    configFailmode: config.relay.failmode,
-    client: edge,
-    refreshMs: config.edge.site_refresh_ms,
-    logger: log,
-    onChange: applyConnection,
-  });
-  await policy.load();
-  applyConnection();
-
-  const journal = await startJournalSync({
-    stateDir: config.relay.state_dir,
-    maxBytes: config.journal.max_bytes,
-    intervalMs: config.journal.upload_interval_ms,
-    sync: config.journal.sync,
-    edge,
-    logger: log,
-  });
-  onEdgeBack = () => void journal.upload();
+  } catch (error) {
+    await Promise.all([...units.values()].map((u) => u.close()));
+    throw error;
+  }
+  const main = units.get(config.relay.site)!;
+  const unitOf = (site: string | undefined) => units.get(site ?? current.relay.site) ?? main;
+  const closeJournals = () => Promise.all([...units.values()].map((u) => u.close()));
 
   let primary: Primary | undefined;
   let server: RadiusServer | undefined;
@@ -153,9 +120,9 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       serverCounters: () => server?.counters() ?? {},
       inFlight: () => server?.inFlight() ?? 0,
       primaryRefused: () => admission.refusedByClient(),
-      breakerState: () => breaker.state,
-      journalDepth: () => journal.journal.depth(),
-      journalDropped: () => journal.journal.dropped(),
+      breakerState: () => main.breaker.state,
+      journalDepth: () => sum(units, (u) => u.journal.journal.depth()),
+      journalDropped: () => sum(units, (u) => u.journal.journal.dropped()),
       ldapCounters: () => ldap?.counters() ?? {},
     });
     management = await startManagement(config, file, metrics, () =>
@@ -163,18 +130,17 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     );
   } catch (error) {
     await primary?.close?.();
-    await journal.close();
+    await closeJournals();
     throw error;
   }
   const relayMetrics = metrics;
 
   const challenges = new ChallengeStore();
-  const view = policyView(policy);
   /** One auth_event line, metrics and (when the edge never saw it) the journal, per decision.
    * The NAS reply waits for the journal append: its write() with `[journal] sync = "batch"`,
    * also its group-committed fsync with `"before_reply"`. */
   const decisionHook =
-    (serverSection: string): DecisionHook =>
+    (serverSection: string, journal: JournalSync): DecisionHook =>
     (d: FlowDecision) => {
       log.info(authEventFields({ ...d, serverSection }));
       relayMetrics.observeDecision(d);
@@ -183,17 +149,20 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       const journalled = journal.record(d);
       return extra instanceof Promise || journalled ? Promise.all([extra, journalled]) : undefined;
     };
-  const depsFor = (p: Primary, serverSection: string): FlowDeps => ({
+  const depsFor = (p: Primary, serverSection: string, site: string | undefined): FlowDeps => ({
     primary: p,
     admission,
-    edge,
-    policy: view,
+    edge: unitOf(site).edge,
+    policy: unitOf(site).view,
     challenges,
     logger: log.child({ component: 'flow' }),
-    onDecision: decisionHook(serverSection),
+    onDecision: decisionHook(serverSection, unitOf(site).journal),
   });
 
-  const radius = createRadiusServer({ listeners: listenersOf(config, (s) => depsFor(primary!, s)), logger: log });
+  const radius = createRadiusServer({
+    listeners: listenersOf(config, (s, site) => depsFor(primary!, s, site)),
+    logger: log,
+  });
   server = radius;
   let addresses: BoundAddress[];
   try {
@@ -201,7 +170,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     if (config.ldap_server.length > 0 && config.primary?.type === 'ldap') {
       // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
       ldap = await startLdapServers(config.ldap_server, config.primary.ldap, {
-        flowDeps: (s) => depsFor(primary!, s),
+        flowDeps: (s, site) => depsFor(primary!, s, site),
         logger: log,
       });
     }
@@ -209,31 +178,16 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     await radius.stop(0).catch(() => {});
     await management?.close();
     await primary.close?.();
-    await journal.close();
+    await closeJournals();
     throw error;
   }
   bound = true;
-  const probe = startHealthProbe({ breaker, client: edge, intervalMs: config.edge.probe_interval_ms, logger: log });
-  const heartbeat = startHeartbeat({
-    edge,
-    intervalMs: config.edge.heartbeat_interval_ms,
-    breakerState: () => breaker.state,
-    counters: () => ({
-      ...radius.counters(),
-      ...decisionCounts,
-      journal_depth: journal.journal.depth(),
-      journal_dropped: journal.journal.dropped(),
-      ...Object.fromEntries([...refusals].map(([code, n]) => [`edge_refused_${code}`, n])),
-    }),
-    logger: log,
-  });
-  policy.start();
-  // The policy first (it says whether this key is still welcome), then what waited for the edge.
-  void policy.refresh().then(() => {
-    journal.start();
-    void heartbeat.beat();
-  });
-  const inForce = policy.current();
+  for (const unit of units.values()) unit.start(() => ({ ...radius.counters(), ...decisionCounts }));
+  for (const unit of [...units.values()].slice(1)) {
+    const held = unit.policy.current();
+    log.info({ site: unit.site, failmode: held.failmode, failmodeFrom: failmodeReason(held) }, 'also serving site');
+  }
+  const inForce = main.policy.current();
   log.info(
     {
       site: config.relay.site,
@@ -250,13 +204,14 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     addresses,
     ldapAddresses: ldap?.addresses ?? [],
     server: radius,
-    edge,
-    breaker,
-    policy,
+    edge: main.edge,
+    breaker: main.breaker,
+    policy: main.policy,
+    sites: units,
     metrics: relayMetrics,
     managementUrl: management?.url,
-    journal,
-    heartbeat: () => heartbeat.beat(),
+    journal: main.journal,
+    heartbeat: () => main.heartbeat(),
 
     async reload() {
       let next: RelayConfig;
@@ -268,6 +223,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
         for (const w of reloaded.warnings) log.warn(w);
         // Everything that can fail is read before anything is swapped: a bad reload changes nothing.
         nextTrust = await loadTrust(next, reloaded.file);
+        // A unit holds state (journal, breaker) for its site: adding or dropping one needs a restart.
+        if (sitesOf(next).join() !== [...units.keys()].join()) {
+          throw new Error(`the sites served changed (${sitesOf(next).join(', ')}): restart to apply`);
+        }
         nextPrimary = await createPrimary(next.primary, { logger: log });
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -280,8 +239,8 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       current = next;
       admission.setLimits(primaryLimitsOf(next));
       trust = nextTrust;
-      applyConnection();
-      radius.reload(listenersOf(next, (s) => depsFor(nextPrimary, s)));
+      for (const unit of units.values()) unit.reconfigure(next, trust);
+      radius.reload(listenersOf(next, (s, site) => depsFor(nextPrimary, s, site)));
       // Logins already past the swap still hold the old primary: close it once they had time to end.
       if (old.close) setTimeout(() => void old.close?.(), next.relay.shutdown_grace_ms).unref();
       log.info(
@@ -293,12 +252,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
 
     async stop(graceMs = current.relay.shutdown_grace_ms) {
       bound = false;
-      heartbeat.stop();
-      probe.stop();
-      policy.stop();
+      for (const unit of units.values()) unit.stopTimers();
       // In-flight logins finish (and their journal writes settle) before the journal closes.
       await Promise.all([radius.stop(graceMs), ldap?.stop()]);
-      await journal.close();
+      await closeJournals();
       await primary!.close?.();
       await management?.close();
       log.info('duo-relay stopped');
@@ -323,11 +280,14 @@ function sectionNames(config: RelayConfig): string[] {
   });
 }
 
-function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => FlowDeps): ListenerSpec[] {
+function listenersOf(
+  config: RelayConfig,
+  depsFor: (serverSection: string, site: string | undefined) => FlowDeps,
+): ListenerSpec[] {
   const byAddress = new Map<string, ListenerSpec>();
   const names = sectionNames(config);
   config.server.forEach((section, i) => {
-    const flow = createFlow(flowOptionsOf(section), depsFor(names[i]!));
+    const flow = createFlow(flowOptionsOf(section), depsFor(names[i]!, section.site));
     for (const { host, port } of listenAddresses(section)) {
       const key = `${host}|${port}`;
       let listener = byAddress.get(key);
@@ -351,12 +311,6 @@ function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => Fl
   return [...byAddress.values()];
 }
 
-/** The relay's key and the pinned edge keys, read and checked; a problem names file and key. */
-interface Trust {
-  identity: RelayIdentity;
-  edgeKeys: Key[];
-}
-
 async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
   if ('error' in identity) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
@@ -365,17 +319,8 @@ async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   return { identity, edgeKeys };
 }
 
-function connectionOf(config: RelayConfig, trust: Trust, policy: SitePolicy | undefined) {
-  const timeouts = stageTimeouts(config.edge, policy);
-  return {
-    urls: config.edge.urls,
-    identity: trust.identity,
-    edgePublicKeys: trust.edgeKeys,
-    preauthTimeoutMs: timeouts.preauth.effectiveMs,
-    authTimeoutMs: timeouts.auth.effectiveMs,
-    timeouts,
-  };
-}
+const sum = (units: ReadonlyMap<string, SiteUnit>, f: (u: SiteUnit) => number) =>
+  [...units.values()].reduce((n, u) => n + f(u), 0);
 
 /**
  * Settings bound at start (sockets, site, state); reload logs them instead of applying. The edge

@@ -7,6 +7,7 @@ import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts
 import { isAllowedEdgeUrl, isIpOrCidr, parseListen } from './addresses.ts';
 import { edgeProxyKeys, proxyKeyIssue } from './edge-proxy.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
+import { sectionSite } from './section-site.ts';
 
 /**
  * relay.toml, validated once. Option names follow authproxy.cfg where the concept is the same
@@ -199,6 +200,7 @@ const delimitedPasswordLength = z.number().int().min(0).default(0);
 
 function serverSection(ctx: SecretContext) {
   const common = {
+    ...sectionSite,
     listen: z
       .array(z.string().refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::]:1812")'))
       .min(1)
@@ -251,6 +253,7 @@ function serverSection(ctx: SecretContext) {
 const ldapListen = z.string().refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::]:389")');
 const ldapServerSection = z
   .object({
+    ...sectionSite,
     listen: z.array(ldapListen).default([]),
     ldaps_listen: z.array(ldapListen).default([]),
     /** PEM certificate chain and key: StartTLS on `listen`, and `ldaps_listen`. */
