@@ -13,10 +13,10 @@ import {
   freeTcpPort,
   freeUdpPort,
   RELAY_FROM_CHECKOUT,
-  type RelayProcess,
   STACK_RADIUS_SECRET,
   scrapeMetric,
   spawnRelay,
+  spawnRelayWithClient,
   stackDir,
   startDuoAndEdge,
   waitFor,
@@ -51,21 +51,21 @@ describe('edge calls through an outbound proxy', () => {
     const routes = { [hidden]: new URL(stack.edgeUrl).host };
     const proxyPort = await freeTcpPort();
     let proxy: ForwardProxy = await startForwardProxy({ routes, credentials: CREDENTIALS, port: proxyPort });
-    const radiusPort = await freeUdpPort();
-    const managementPort = await freeTcpPort();
-    const file = await writeRelayConfig(dir, {
+    const {
+      relay,
+      client,
+      dir: relayDir,
+      close,
+    } = await spawnRelayWithClient('edge-proxy-relay', {
       site: 'site-a',
       failmode: 'safe',
       edgeUrls: [`http://${hidden}`],
-      radiusPort,
-      managementPort,
       breakerThreshold: 1,
       probeIntervalMs: 200,
       logLevel: 'info',
-      edgeExtraToml: `proxy = "${proxy.url}"\nproxy_credentials = { file = "proxy-credentials" }`,
+      edgeExtraToml: `proxy = "${proxy.url}"\nproxy_credentials = { file = "${join(dir, 'proxy-credentials')}" }`,
     });
-    const relay: RelayProcess = await spawnRelay(file, managementPort);
-    const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+    const file = join(relayDir, 'relay.toml');
     const paths = (p: ForwardProxy) => p.seen.map((line) => line.replace(`http://${hidden}`, ''));
     try {
       await waitFor(
@@ -130,8 +130,7 @@ describe('edge calls through an outbound proxy', () => {
       );
       expect(relay.output()).not.toContain(CREDENTIALS.split(':')[1]);
     } finally {
-      await client.close();
-      await relay.stop();
+      await close();
       await proxy.close();
     }
   }, 120_000);
@@ -142,20 +141,14 @@ describe('edge calls through an outbound proxy', () => {
       routes: { [hidden]: new URL(stack.edgeUrl).host },
       credentials: 'egress-user:another-password',
     });
-    const radiusPort = await freeUdpPort();
-    const managementPort = await freeTcpPort();
-    const file = await writeRelayConfig(join(dir, 'refused'), {
+    const { relay, client, close } = await spawnRelayWithClient('edge-proxy-refused', {
       site: 'site-a',
       failmode: 'safe',
       edgeUrls: [`http://${hidden}`],
-      radiusPort,
-      managementPort,
       breakerThreshold: 1,
       logLevel: 'info',
-      edgeExtraToml: `proxy = "${proxy.url}"\nproxy_credentials = { file = "../proxy-credentials" }`,
+      edgeExtraToml: `proxy = "${proxy.url}"\nproxy_credentials = { file = "${join(dir, 'proxy-credentials')}" }`,
     });
-    const relay = await spawnRelay(file, managementPort);
-    const client = await RadiusLoginClient.open({ port: radiusPort, secret: STACK_RADIUS_SECRET, lanes: 1 });
     try {
       const r = await client.login(
         { username: 'alice', password: 'alice-pass', callingStationId: '192.0.2.20' },
@@ -168,8 +161,7 @@ describe('edge calls through an outbound proxy', () => {
       expect(relay.output()).toContain('fix edge.proxy_credentials');
       expect(relay.output()).not.toContain('proxy-pass-0123456789');
     } finally {
-      await client.close();
-      await relay.stop();
+      await close();
       await proxy.close();
     }
   }, 60_000);
