@@ -206,15 +206,19 @@ describe('import-authproxy on samples from Duo documentation', () => {
       type: 'ldap',
       ldap: { hosts: ['dc1.corp.example.com', 'dc2.corp.example.com'], transport: 'ldaps', timeout_ms: 5000 },
     });
+    // Another Duo integration (the LDAP section's ikey) becomes another site on the same relay.
+    expect(config.ldap_server[0]?.site).toBe('hq-2');
+    expect(config.server.map((s) => s.site)).toEqual([undefined, undefined]);
+    expect(Object.keys(result.site.sites)).toEqual(['hq', 'hq-2']);
+    expect(result.site.integrations['hq-2']?.ikey).toBe('DIMULTI0000000000004');
+    // [main] http_proxy_host / http_proxy_port: every edge call through the same proxy.
+    expect(config.edge.proxy).toBe('http://proxy.corp.example.com:3128');
     expect(keysOf(result.notes, 'unsupported', 'unknown')).toEqual([
       'ad_client auth_type',
       'ad_client ntlm_domain',
       'ad_client2',
       'cloud',
       'http_proxy',
-      'ldap_server_auto ikey',
-      'main http_proxy_host',
-      'main http_proxy_port',
       'main log_max_files',
       'main log_max_size',
       'main test_connectivity_on_startup',

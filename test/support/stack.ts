@@ -155,6 +155,8 @@ export interface RelaySetup {
   serverLines?: string;
   /** More TOML lines for the [log] section (e.g. `syslog = "udp://…"`). */
   logLines?: string;
+  /** More `[edge]` lines as written (e.g. the outbound proxy keys). */
+  edgeExtraToml?: string;
 }
 
 /**
@@ -188,6 +190,7 @@ urls = [${s.edgeUrls.map((u) => `"${u}"`).join(', ')}]
 ${keys.length === 1 ? `public_key = "${keys[0]}"` : `public_keys = [${keys.map((k) => `"${k}"`).join(', ')}]`}
 ${optional(`preauth_timeout_ms = ${s.preauthTimeoutMs}`, s.preauthTimeoutMs)}${optional(`auth_timeout_ms = ${s.authTimeoutMs}`, s.authTimeoutMs)}breaker_threshold = ${s.breakerThreshold ?? 3}
 probe_interval_ms = ${s.probeIntervalMs ?? 500}
+${s.edgeExtraToml ?? ''}
 
 [log]
 level = "${s.logLevel ?? 'silent'}"

@@ -5,6 +5,7 @@ import type { Key } from '@duo-edge/contract/ed25519';
 import type { SitePolicy } from '@duo-edge/contract/wire';
 import pino from 'pino';
 import { parseListen } from '../config/addresses.ts';
+import { edgeFetchOf, proxyHop } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
@@ -92,7 +93,7 @@ export async function runChecks(
       emit,
       timeoutMs,
       now: opts.now ?? Date.now,
-      fetch: opts.fetch ?? fetch,
+      fetch: opts.fetch ?? edgeFetchOf(config.edge),
     });
   }
   for (const line of await checkListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
@@ -118,10 +119,14 @@ async function checkEdge(
 ): Promise<void> {
   const health = await getHealth(url, d);
   if (!health.ok) {
-    d.emit(false, `edge ${url}`, health.detail);
+    d.emit(false, `edge ${url}`, `${health.detail} (${proxyHop(config.edge, url)})`);
     return;
   }
-  d.emit(true, `edge ${url}`, `reachable (GET /v1/health: HTTP ${health.status}, version ${health.version ?? '?'})`);
+  d.emit(
+    true,
+    `edge ${url}`,
+    `reachable ${proxyHop(config.edge, url)} (GET /v1/health: HTTP ${health.status}, version ${health.version ?? '?'})`,
+  );
 
   let site: SitePolicy | undefined;
   if (identity && edgeKey) {

@@ -1,20 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Key } from '@duo-edge/contract/ed25519';
 import { err, ok, type Result } from '@duo-edge/contract/result';
-import type { SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
+import { edgeFetchOf } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
+import { sitesOf } from '../config/section-site.ts';
 import { flowOptionsOf, listenAddresses } from '../config/server-sections.ts';
-import { CircuitBreaker } from '../edge/breaker.ts';
-import { createEdgeClient, type EdgeClient, type EdgeClientOptions } from '../edge/client.ts';
-import { startHealthProbe } from '../edge/health-probe.ts';
+import type { CircuitBreaker } from '../edge/breaker.ts';
+import type { EdgeClient, EdgeClientOptions } from '../edge/client.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
-import type { RelayIdentity } from '../edge/signing.ts';
-import { createSitePolicyStore, failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
-import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
+import { failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
 import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
@@ -22,10 +19,9 @@ import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
 import { startAuthEventSyslog } from '../ops/syslog/index.ts';
 import { PrimaryAdmission, type PrimaryLimits } from '../primary/admission.ts';
 import { createPrimary, type Primary } from '../primary/index.ts';
-import { startHeartbeat } from '../runtime/heartbeat.ts';
-import { type JournalSync, startJournalSync } from '../runtime/journal-sync.ts';
+import type { JournalSync } from '../runtime/journal-sync.ts';
 import { startManagement } from '../runtime/management.ts';
-import { policyView } from '../runtime/policy-view.ts';
+import { type SiteUnit, startSiteUnit, type Trust } from '../runtime/site-unit.ts';
 import { type BoundAddress, createRadiusServer, type ListenerSpec, type RadiusServer } from '../server/index.ts';
 
 /**
@@ -41,6 +37,8 @@ export interface RelayRuntime {
   edge: EdgeClient;
   breaker: CircuitBreaker;
   policy: SitePolicyStore;
+  /** Every site served (`[relay] site` first); `edge`, `breaker`, `policy`, `journal` are the first's. */
+  sites: ReadonlyMap<string, SiteUnit>;
   metrics: RelayMetrics;
   /** Base URL of the management port (`/metrics`, `/healthz`, `/readyz`); undefined when disabled. */
   managementUrl: string | undefined;
@@ -62,8 +60,7 @@ export interface RuntimeOptions {
   loadConfig?: () => Promise<LoadedConfig>;
 }
 
-export const POLICY_FILE = 'site-policy.json';
-const MAX_REFUSAL_CODES = 16;
+export { POLICY_FILE } from '../runtime/site-unit.ts';
 
 export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Promise<RelayRuntime> {
   const { config, file } = loaded;
@@ -80,73 +77,12 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   }
 
   const admission = new PrimaryAdmission(primaryLimitsOf(config));
-  /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
-  const refusals = new Map<string, number>();
   const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
   let current = config;
 
-  // The parts are built in dependency order. Two callbacks name parts built further down (the
-  // journal and the metrics): they run only on an edge call, and the first one goes out once
-  // everything is built (the policy refresh at the end).
-  const breaker = new CircuitBreaker({
-    threshold: config.edge.breaker_threshold,
-    onChange: (state) => {
-      if (state === 'open') log.warn('edge unreachable: circuit breaker open, local failmode applies');
-      else {
-        log.info('circuit breaker closed');
-        void journal.upload();
-      }
-    },
-  });
-  const edge = createEdgeClient({
-    ...connectionOf(config, trust, undefined),
-    breaker,
-    logger: log,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    onCall: (stage, outcome, seconds) => {
-      metrics.observeEdgeRequest(stage, outcome, seconds);
-      opts.onEdgeCall?.(stage, outcome, seconds);
-    },
-    onRefusal: (stage, code) => {
-      // The code is unsigned text: a bounded set of labels, whatever a path in between sends.
-      const label = refusals.has(code) || refusals.size < MAX_REFUSAL_CODES ? code : 'other';
-      metrics.observeEdgeRefusal(stage, label);
-      refusals.set(label, (refusals.get(label) ?? 0) + 1);
-    },
-  });
-  /** URLs, keys and stage timeouts from the running config and the latest site policy, at once. */
-  const applyConnection = () => {
-    const next = connectionOf(current, trust, policy.current().policy);
-    for (const t of Object.values(next.timeouts)) {
-      if (t.corrected) log.warn({ key: t.key, configured: t.configuredMs, using: t.effectiveMs }, correctionText(t));
-    }
-    edge.configure(next);
-  };
-  const policy = createSitePolicyStore({
-    site: config.relay.site,
-    file: join(config.relay.state_dir, POLICY_FILE),
-    configFailmode: config.relay.failmode,
-    client: edge,
-    refreshMs: config.edge.site_refresh_ms,
-    logger: log,
-    onChange: applyConnection,
-  });
-  await policy.load();
-  applyConnection();
-
-  const journal = await startJournalSync({
-    stateDir: config.relay.state_dir,
-    maxBytes: config.journal.max_bytes,
-    intervalMs: config.journal.upload_interval_ms,
-    sync: config.journal.sync,
-    edge,
-    logger: log,
-  });
-
-  /** What start has opened so far, closed in reverse when a later step fails. */
-  const opened: Array<() => Promise<unknown>> = [() => journal.close()];
-  const syslog = startAuthEventSyslog(config.log, file, log);
-  if (syslog) opened.push(() => syslog.close());
+  // The parts are built in dependency order; what start has opened so far is closed in reverse
+  // when a later step fails.
+  const opened: Array<() => Promise<unknown>> = [];
   const orClose = async <T>(step: () => Promise<T>): Promise<T> => {
     try {
       return await step();
@@ -155,14 +91,42 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       throw error;
     }
   };
+  // Every edge call, of every site, goes through the one fetch (direct, or the outbound proxy).
+  const edgeFetch = opts.fetch ?? edgeFetchOf(config.edge);
+  /** One unit per site the sections name, `[relay] site` first: its own policy, breaker, journal. */
+  const units = new Map<string, SiteUnit>();
+  for (const site of sitesOf(config)) {
+    const unit = await orClose(() =>
+      startSiteUnit({
+        site,
+        stateDir: site === config.relay.site ? config.relay.state_dir : join(config.relay.state_dir, 'sites', site),
+        config,
+        trust,
+        logger: log,
+        fetch: edgeFetch,
+        // Metrics are built further down: an edge call starts only once everything is (unit.start).
+        onCall: (stage, outcome, seconds) => {
+          metrics.observeEdgeRequest(stage, outcome, seconds);
+          opts.onEdgeCall?.(stage, outcome, seconds);
+        },
+        onRefusal: (stage, label) => metrics.observeEdgeRefusal(stage, label),
+      }),
+    );
+    units.set(site, unit);
+    opened.push(() => unit.close());
+  }
+  const main = units.get(config.relay.site)!;
+  const unitOf = (site: string | undefined) => units.get(site ?? current.relay.site) ?? main;
+
+  const syslog = startAuthEventSyslog(config.log, file, log);
+  if (syslog) opened.push(() => syslog.close());
 
   const challenges = new ChallengeStore();
-  const view = policyView(policy);
   /** One auth_event line, metrics and (when the edge never saw it) the journal, per decision.
    * The NAS reply waits for the journal append: its write() with `[journal] sync = "batch"`,
    * also its group-committed fsync with `"before_reply"`. */
   const decisionHook =
-    (serverSection: string): DecisionHook =>
+    (serverSection: string, journal: JournalSync): DecisionHook =>
     (d: FlowDecision) => {
       const event = authEventFields({ ...d, serverSection });
       log.info(event);
@@ -173,14 +137,14 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       const journalled = journal.record(d);
       return extra instanceof Promise || journalled ? Promise.all([extra, journalled]) : undefined;
     };
-  const depsFor = (p: Primary, serverSection: string): FlowDeps => ({
+  const depsFor = (p: Primary, serverSection: string, site: string | undefined): FlowDeps => ({
     primary: p,
     admission,
-    edge,
-    policy: view,
+    edge: unitOf(site).edge,
+    policy: unitOf(site).view,
     challenges,
     logger: log.child({ component: 'flow' }),
-    onDecision: decisionHook(serverSection),
+    onDecision: decisionHook(serverSection, unitOf(site).journal),
   });
 
   let bound = false;
@@ -188,7 +152,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   let primary = await orClose(() => createPrimary(config.primary, { logger: log }));
   const firstPrimary = primary;
   opened.push(async () => firstPrimary.close?.());
-  const radius = createRadiusServer({ listeners: listenersOf(config, (s) => depsFor(primary, s)), logger: log });
+  const radius = createRadiusServer({
+    listeners: listenersOf(config, (s, site) => depsFor(primary, s, site)),
+    logger: log,
+  });
   opened.push(() => radius.stop(0));
   // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
   const directory = config.primary?.type === 'ldap' ? config.primary.ldap : undefined;
@@ -196,7 +163,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     config.ldap_server.length > 0 && directory
       ? await orClose(() =>
           startLdapServers(config.ldap_server, directory, {
-            flowDeps: (s) => depsFor(primary, s),
+            flowDeps: (s, site) => depsFor(primary, s, site),
             logger: log,
           }),
         )
@@ -206,9 +173,9 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     serverCounters: () => radius.counters(),
     inFlight: () => radius.inFlight(),
     primaryRefused: () => admission.refusedByClient(),
-    breakerState: () => breaker.state,
-    journalDepth: () => journal.journal.depth(),
-    journalDropped: () => journal.journal.dropped(),
+    breakerState: () => main.breaker.state,
+    journalDepth: () => sum(units, (u) => u.journal.journal.depth()),
+    journalDropped: () => sum(units, (u) => u.journal.journal.dropped()),
     ldapCounters: () => ldap?.counters() ?? {},
     syslogDropped: () => syslog?.dropped() ?? 0,
   });
@@ -221,27 +188,12 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   if (management) opened.push(() => management.close());
   const addresses = await orClose(() => radius.start());
   bound = true;
-  const probe = startHealthProbe({ breaker, client: edge, intervalMs: config.edge.probe_interval_ms, logger: log });
-  const heartbeat = startHeartbeat({
-    edge,
-    intervalMs: config.edge.heartbeat_interval_ms,
-    breakerState: () => breaker.state,
-    counters: () => ({
-      ...radius.counters(),
-      ...decisionCounts,
-      journal_depth: journal.journal.depth(),
-      journal_dropped: journal.journal.dropped(),
-      ...Object.fromEntries([...refusals].map(([code, n]) => [`edge_refused_${code}`, n])),
-    }),
-    logger: log,
-  });
-  policy.start();
-  // The policy first (it says whether this key is still welcome), then what waited for the edge.
-  void policy.refresh().then(() => {
-    journal.start();
-    void heartbeat.beat();
-  });
-  const inForce = policy.current();
+  for (const unit of units.values()) unit.start(() => ({ ...radius.counters(), ...decisionCounts }));
+  for (const unit of [...units.values()].slice(1)) {
+    const held = unit.policy.current();
+    log.info({ site: unit.site, failmode: held.failmode, failmodeFrom: failmodeReason(held) }, 'also serving site');
+  }
+  const inForce = main.policy.current();
   log.info(
     {
       site: config.relay.site,
@@ -258,16 +210,17 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     addresses,
     ldapAddresses: ldap?.addresses ?? [],
     server: radius,
-    edge,
-    breaker,
-    policy,
+    edge: main.edge,
+    breaker: main.breaker,
+    policy: main.policy,
+    sites: units,
     metrics,
     managementUrl: management?.url,
-    journal,
-    heartbeat: () => heartbeat.beat(),
+    journal: main.journal,
+    heartbeat: () => main.heartbeat(),
 
     async reload() {
-      const prepared = await prepareReload(opts.loadConfig, log);
+      const prepared = await prepareReload(opts.loadConfig, [...units.keys()], log);
       if (!prepared.ok) {
         log.error({ error: prepared.error }, 'reload failed; keeping the running configuration');
         return prepared;
@@ -279,8 +232,8 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       current = next;
       admission.setLimits(primaryLimitsOf(next));
       trust = nextTrust;
-      applyConnection();
-      radius.reload(listenersOf(next, (s) => depsFor(nextPrimary, s)));
+      for (const unit of units.values()) unit.reconfigure(next, trust);
+      radius.reload(listenersOf(next, (s, site) => depsFor(nextPrimary, s, site)));
       // Logins already past the swap still hold the old primary: close it once they had time to end.
       if (old.close) setTimeout(() => void old.close?.(), next.relay.shutdown_grace_ms).unref();
       log.info(
@@ -292,12 +245,10 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
 
     async stop(graceMs = current.relay.shutdown_grace_ms) {
       bound = false;
-      heartbeat.stop();
-      probe.stop();
-      policy.stop();
+      for (const unit of units.values()) unit.stopTimers();
       // In-flight logins finish (and their journal writes settle) before the journal closes.
       await Promise.all([radius.stop(graceMs), ldap?.stop()]);
-      await journal.close();
+      await Promise.all([...units.values()].map((u) => u.close()));
       await primary.close?.();
       await management?.close();
       await syslog?.close();
@@ -323,11 +274,14 @@ function sectionNames(config: RelayConfig): string[] {
   });
 }
 
-function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => FlowDeps): ListenerSpec[] {
+function listenersOf(
+  config: RelayConfig,
+  depsFor: (serverSection: string, site: string | undefined) => FlowDeps,
+): ListenerSpec[] {
   const byAddress = new Map<string, ListenerSpec>();
   const names = sectionNames(config);
   config.server.forEach((section, i) => {
-    const flow = createFlow(flowOptionsOf(section), depsFor(names[i]!));
+    const flow = createFlow(flowOptionsOf(section), depsFor(names[i]!, section.site));
     for (const { host, port } of listenAddresses(section)) {
       const key = `${host}|${port}`;
       let listener = byAddress.get(key);
@@ -357,6 +311,7 @@ function listenersOf(config: RelayConfig, depsFor: (serverSection: string) => Fl
  */
 async function prepareReload(
   loadConfig: RuntimeOptions['loadConfig'],
+  sitesServed: ReadonlyArray<string>,
   log: Logger,
 ): Promise<Result<{ config: RelayConfig; trust: Trust; primary: Primary }, string>> {
   try {
@@ -364,6 +319,10 @@ async function prepareReload(
     const reloaded = await loadConfig();
     for (const w of reloaded.warnings) log.warn(w);
     const trust = await loadTrust(reloaded.config, reloaded.file);
+    // A unit holds state (journal, breaker) for its site: adding or dropping one needs a restart.
+    const sites = sitesOf(reloaded.config);
+    if (sites.join() !== sitesServed.join())
+      return err(`the sites served changed (${sites.join(', ')}): restart to apply`);
     return ok({
       config: reloaded.config,
       trust,
@@ -375,11 +334,6 @@ async function prepareReload(
 }
 
 /** The relay's key and the pinned edge keys, read and checked; a problem names file and key. */
-interface Trust {
-  identity: RelayIdentity;
-  edgeKeys: Key[];
-}
-
 async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   const identity = await loadIdentity(config.relay.site, config.relay.key_file);
   if (!identity.ok) throw new ConfigError(file, [{ path: 'relay.key_file', message: identity.error }]);
@@ -388,17 +342,8 @@ async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   return { identity: identity.value, edgeKeys: edgeKeys.value };
 }
 
-function connectionOf(config: RelayConfig, trust: Trust, policy: SitePolicy | undefined) {
-  const timeouts = stageTimeouts(config.edge, policy);
-  return {
-    urls: config.edge.urls,
-    identity: trust.identity,
-    edgePublicKeys: trust.edgeKeys,
-    preauthTimeoutMs: timeouts.preauth.effectiveMs,
-    authTimeoutMs: timeouts.auth.effectiveMs,
-    timeouts,
-  };
-}
+const sum = (units: ReadonlyMap<string, SiteUnit>, f: (u: SiteUnit) => number) =>
+  [...units.values()].reduce((n, u) => n + f(u), 0);
 
 /**
  * Settings bound at start (sockets, site, state); reload logs them instead of applying. The edge

@@ -7,7 +7,9 @@ import { parseDn } from '../ldap/dn.ts';
 import { ldapConfigSchema } from '../primary/ldap-config.ts';
 import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';
 import { isIpOrCidr, parseListen } from './addresses.ts';
+import { edgeProxyKeys, proxyKeyIssue } from './edge-proxy.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
+import { sectionSite } from './section-site.ts';
 import { syslogFields, syslogRefinement } from './syslog.ts';
 
 /**
@@ -46,51 +48,58 @@ const edgePublicKey = z
   .string()
   .refine((v) => fromBase64Url(v)?.length === 32, 'must be base64url of a 32-byte Ed25519 key');
 
-const edgeSection = z
-  .object({
-    urls: z
-      .array(
-        z.string().superRefine((value, ctx) => {
-          const checked = checkServiceUrl(value);
-          if (!checked.ok) ctx.addIssue({ code: 'custom', message: SERVICE_URL_PROBLEM[checked.error] });
-        }),
-      )
-      .min(1),
-    /** The edge's decision-signing public keys (current, and the next one during a rotation). */
-    public_keys: z.array(edgePublicKey).min(1).max(4).optional(),
-    /** One-key form of `public_keys`, kept for existing configs. */
-    public_key: edgePublicKey.optional(),
-    /** Raised at run time to the edge's deadline for the stage plus a margin (edge/stage-timeouts.ts). */
-    preauth_timeout_ms: ms(12_000),
-    auth_timeout_ms: ms(70_000),
-    site_refresh_ms: ms(60_000),
-    /** Consecutive transport failures that open the circuit breaker. */
-    breaker_threshold: z.number().int().min(1).default(3),
-    probe_interval_ms: ms(5_000),
-    /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
-    heartbeat_interval_ms: ms(HEARTBEAT_INTERVAL_MS),
-  })
-  .strict()
-  .transform(({ public_key, public_keys, ...rest }, issue) => {
-    if (public_key !== undefined && public_keys !== undefined) {
-      issue.addIssue({
-        code: 'custom',
-        path: ['public_key'],
-        message: 'set either public_keys or public_key (its one-key form), not both',
-      });
-      return z.NEVER;
-    }
-    const keys = public_keys ?? (public_key === undefined ? undefined : [public_key]);
-    if (!keys) {
-      issue.addIssue({
-        code: 'custom',
-        path: ['public_keys'],
-        message: "required: the edge's decision-signing key(s)",
-      });
-      return z.NEVER;
-    }
-    return { ...rest, public_keys: keys };
-  });
+const edgeSection = (ctx: SecretContext) =>
+  z
+    .object({
+      urls: z
+        .array(
+          z.string().superRefine((value, ctx) => {
+            const checked = checkServiceUrl(value);
+            if (!checked.ok) ctx.addIssue({ code: 'custom', message: SERVICE_URL_PROBLEM[checked.error] });
+          }),
+        )
+        .min(1),
+      /** The edge's decision-signing public keys (current, and the next one during a rotation). */
+      public_keys: z.array(edgePublicKey).min(1).max(4).optional(),
+      /** One-key form of `public_keys`, kept for existing configs. */
+      public_key: edgePublicKey.optional(),
+      /** Raised at run time to the edge's deadline for the stage plus a margin (edge/stage-timeouts.ts). */
+      preauth_timeout_ms: ms(12_000),
+      auth_timeout_ms: ms(70_000),
+      site_refresh_ms: ms(60_000),
+      /** Consecutive transport failures that open the circuit breaker. */
+      breaker_threshold: z.number().int().min(1).default(3),
+      probe_interval_ms: ms(5_000),
+      /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
+      heartbeat_interval_ms: ms(HEARTBEAT_INTERVAL_MS),
+      ...edgeProxyKeys(ctx),
+    })
+    .strict()
+    .transform(({ public_key, public_keys, ...rest }, issue) => {
+      const proxyIssue = proxyKeyIssue(rest);
+      if (proxyIssue) {
+        issue.addIssue({ code: 'custom', path: [proxyIssue.path], message: proxyIssue.message });
+        return z.NEVER;
+      }
+      if (public_key !== undefined && public_keys !== undefined) {
+        issue.addIssue({
+          code: 'custom',
+          path: ['public_key'],
+          message: 'set either public_keys or public_key (its one-key form), not both',
+        });
+        return z.NEVER;
+      }
+      const keys = public_keys ?? (public_key === undefined ? undefined : [public_key]);
+      if (!keys) {
+        issue.addIssue({
+          code: 'custom',
+          path: ['public_keys'],
+          message: "required: the edge's decision-signing key(s)",
+        });
+        return z.NEVER;
+      }
+      return { ...rest, public_keys: keys };
+    });
 
 const logSection = z
   .object({
@@ -201,6 +210,7 @@ const delimitedPasswordLength = z.number().int().min(0).default(0);
 
 function serverSection(ctx: SecretContext) {
   const common = {
+    ...sectionSite,
     listen: z
       .array(z.string().refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::]:1812")'))
       .min(1)
@@ -253,6 +263,7 @@ function serverSection(ctx: SecretContext) {
 const ldapListen = z.string().refine((v) => parseListen(v) !== undefined, 'must be "ip:port" (IPv6 as "[::]:389")');
 const ldapServerSection = z
   .object({
+    ...sectionSite,
     listen: z.array(ldapListen).default([]),
     ldaps_listen: z.array(ldapListen).default([]),
     /** PEM certificate chain and key: StartTLS on `listen`, and `ldaps_listen`. */
@@ -304,7 +315,7 @@ export function relayConfigSchema(ctx: SecretContext) {
   return z
     .object({
       relay: relaySection,
-      edge: edgeSection,
+      edge: edgeSection(ctx),
       log: logSection,
       management: managementSection,
       journal: journalSection,

@@ -20,6 +20,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CircuitBreaker } from './breaker.ts';
+import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
 import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
@@ -319,6 +320,10 @@ export function refusalHint(status: number, code: string | undefined): string {
       return 'edge refused: site_misconfigured — fix the site entry in SITES_CONFIG';
     case 'edge_misconfigured':
       return 'edge refused: edge_misconfigured — fix the edge secrets (EDGE_SIGNING_KEY)';
+    case PROXY_AUTH_REQUIRED:
+      return 'the outbound proxy refused (HTTP 407): fix edge.proxy_credentials';
+    case PROXY_REFUSED:
+      return `the outbound proxy refused the edge call (HTTP ${status}): allow the edge host on the proxy`;
     default:
       return status === 401 || status === 403
         ? `edge refused (HTTP ${status}${code ? `, ${code}` : ''}): this relay's key is revoked, removed or not configured for this site`

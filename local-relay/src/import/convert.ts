@@ -186,23 +186,18 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
 
   const site = opts.site ?? 'main';
   const first = kept[0] ?? servers[0];
-  const failmodes = new Set(kept.map((s) => s.failmode ?? 'safe'));
+  // One site per Duo integration: the first ikey is `site`, each further one `site-2`, `site-3`...
+  const groups = groupBySite(kept, site);
+  for (const g of groups.slice(1)) for (const s of g.sections) s.server.site = g.site;
   const failmode = first?.failmode ?? 'safe';
-  if (failmodes.size > 1) {
-    notes.push({
-      kind: 'changed',
-      section: 'failmode',
-      reason: `sections use different failmodes; a site has one: "${failmode}" (from [${first?.name}]) applies to all`,
-    });
-  }
-  const integration = first?.integration ?? {};
-  for (const s of kept.slice(1)) {
-    if (s.integration.ikey && integration.ikey && s.integration.ikey !== integration.ikey) {
-      s.reader.note(
-        'unsupported',
-        'ikey',
-        `another integration than [${first?.name}]'s: a relay has one site and one integration; run a second relay for it`,
-      );
+  for (const g of groups) {
+    const failmodes = new Set(g.sections.map((s) => s.failmode ?? 'safe'));
+    if (failmodes.size > 1) {
+      notes.push({
+        kind: 'changed',
+        section: 'failmode',
+        reason: `sections of site "${g.site}" use different failmodes; a site has one: "${g.failmode}" (from [${g.sections[0]?.name}]) applies to all`,
+      });
     }
   }
   const debug = main.debug || kept.some((s) => s.debug) || primaryClient?.debug === true;
@@ -228,6 +223,7 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
     edge: {
       urls: [opts.edgeUrl ?? PLACEHOLDER_EDGE_URL],
       public_key: opts.edgePublicKey ?? PLACEHOLDER_EDGE_PUBLIC_KEY,
+      ...(main.proxy ? { proxy: main.proxy } : {}),
     },
     log: { level: debug ? 'debug' : 'info', ...(main.syslogFacility ? { syslog_facility: main.syslogFacility } : {}) },
     ...(primary ? { primary } : {}),
@@ -235,8 +231,6 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
     ...(kept.some((s) => s.ldap) ? { ldap_server: kept.filter((s) => s.ldap).map((s) => s.server) } : {}),
   };
 
-  const exempt = [...new Set(kept.flatMap((s) => (s.server.exempt_usernames as string[] | undefined) ?? []))];
-  const factors = kept.find((s) => s.factors)?.factors;
   if (!opts.relayPublicKey) {
     notes.push({
       kind: 'manual',
@@ -245,23 +239,28 @@ export function convertAuthproxy(text: string, opts: ImportOptions = {}): Import
       reason: 'add the public key printed by `duo-relay keygen`',
     });
   }
-  const siteFile: SiteFile = {
-    integrations: {
-      [site]: { ikey: integration.ikey ?? '', skey: integration.skey ?? '', api_host: integration.api_host ?? '' },
-    },
-    sites: {
-      [site]: {
-        integration: site,
-        failmode,
-        relay_keys: opts.relayPublicKey ? [{ key: opts.relayPublicKey, name: 'imported-relay' }] : [],
-        ...(factors ? { factors } : {}),
-        ...(exempt.length > 0 ? { exempt_usernames: exempt } : {}),
-        ...(kept.some((s) => s.mode === 'duo_only') && failmode === 'safe'
-          ? { options: { duo_only_failopen_acknowledged: true } }
-          : {}),
-      },
-    },
-  };
+  const siteFile: SiteFile = { integrations: {}, sites: {} };
+  for (const g of groups.length > 0 ? groups : [{ site, failmode, sections: first ? [first] : [] }]) {
+    const integration = g.sections[0]?.integration ?? {};
+    const exempt = [...new Set(g.sections.flatMap((s) => (s.server.exempt_usernames as string[] | undefined) ?? []))];
+    const factors = g.sections.find((s) => s.factors)?.factors;
+    siteFile.integrations[g.site] = {
+      ikey: integration.ikey ?? '',
+      skey: integration.skey ?? '',
+      api_host: integration.api_host ?? '',
+    };
+    siteFile.sites[g.site] = {
+      integration: g.site,
+      failmode: g.failmode,
+      // The same relay key on every site the relay serves.
+      relay_keys: opts.relayPublicKey ? [{ key: opts.relayPublicKey, name: 'imported-relay' }] : [],
+      ...(factors ? { factors } : {}),
+      ...(exempt.length > 0 ? { exempt_usernames: exempt } : {}),
+      ...(g.sections.some((s) => s.mode === 'duo_only') && g.failmode === 'safe'
+        ? { options: { duo_only_failopen_acknowledged: true } }
+        : {}),
+    };
+  }
   return { relay, site: siteFile, notes, envPlaceholders };
 }
 
@@ -269,6 +268,8 @@ interface MainSettings {
   debug: boolean;
   /** authproxy's syslog_facility (`LOG_AUTH`), carried when log_syslog is on. */
   syslogFacility?: string;
+  /** `[edge] proxy` from http_proxy_host / http_proxy_port (Duo's default port 80). */
+  proxy?: string;
   interface?: string;
   client?: string;
 }
@@ -299,11 +300,13 @@ function convertMain(r: SectionReader): MainSettings {
       'the relay always logs one auth-event line per decision (and the edge keeps the audit log)',
     );
   }
+  const proxyHost = r.take('http_proxy_host');
+  const proxyPort = r.take('http_proxy_port');
+  if (proxyHost) out.proxy = `http://${proxyHost.includes(':') ? `[${proxyHost}]` : proxyHost}:${proxyPort ?? 80}`;
+  else if (proxyPort !== undefined) r.note('unsupported', 'http_proxy_port', 'no http_proxy_host: no proxy to use');
   const never: Record<string, string> = {
     log_sso_events: 'there is no SSO in the relay',
     http_ca_certs_file: "the relay trusts Node's CA store (add CAs with NODE_EXTRA_CA_CERTS)",
-    http_proxy_host: 'the relay reaches the edge directly (HTTPS)',
-    http_proxy_port: 'the relay reaches the edge directly (HTTPS)',
     test_connectivity_on_startup: 'run `duo-relay check --config relay.toml` instead',
     fips_mode: 'no FIPS mode',
   };
@@ -335,4 +338,31 @@ function pickPrimary(
     });
   }
   return chosen;
+}
+
+interface SiteGroup {
+  site: string;
+  failmode: 'safe' | 'secure';
+  sections: ConvertedServer[];
+}
+
+/** Sections by Duo integration (ikey); a section without one joins the first site. */
+function groupBySite(kept: ConvertedServer[], site: string): SiteGroup[] {
+  const byIkey = new Map<string, SiteGroup>();
+  const groups: SiteGroup[] = [];
+  for (const s of kept) {
+    const key = s.integration.ikey ?? kept[0]?.integration.ikey ?? '';
+    let g = byIkey.get(key);
+    if (!g) {
+      g = {
+        site: groups.length === 0 ? site : `${site}-${groups.length + 1}`,
+        failmode: s.failmode ?? 'safe',
+        sections: [],
+      };
+      byIkey.set(key, g);
+      groups.push(g);
+    }
+    g.sections.push(s);
+  }
+  return groups;
 }

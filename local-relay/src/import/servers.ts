@@ -113,7 +113,7 @@ export function convertServer(
   }
   pwCodec(r);
   for (const key of ['http_proxy_host', 'http_proxy_port']) {
-    if (r.take(key) !== undefined) r.note('unsupported', key, 'the relay reaches the edge directly (HTTPS)');
+    if (r.take(key) !== undefined) r.note('unsupported', key, 'one proxy for the whole relay: set it in [main]');
   }
   const client = r.take('client');
   return {

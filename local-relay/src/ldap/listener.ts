@@ -35,7 +35,7 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export async function startLdapServers(
   sections: ReadonlyArray<LdapServerConfig>,
   directory: LdapConfig,
-  deps: { flowDeps: (section: string) => Omit<FlowDeps, 'primary'>; logger: Logger },
+  deps: { flowDeps: (section: string, site: string | undefined) => Omit<FlowDeps, 'primary'>; logger: Logger },
 ): Promise<LdapServers> {
   const log = deps.logger.child({ component: 'ldap-server' });
   const counts: Record<string, number> = {};
@@ -60,7 +60,7 @@ export async function startLdapServers(
           })
         : undefined;
       const policy = bindPolicyOf(section);
-      const sectionDeps = deps.flowDeps(name);
+      const sectionDeps = deps.flowDeps(name, section.site);
       const flowDeps = { ...sectionDeps, policy: withoutPasscode(sectionDeps.policy) };
       const perIp = new Map<string, number>();
       let total = 0;

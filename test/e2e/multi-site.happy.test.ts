@@ -1,0 +1,124 @@
+import { appendFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { REPLY } from '@duo-edge/contract/messages';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
+import { testSitesConfig } from '../support/edge-bindings.ts';
+import { RELAY_A_KEY } from '../support/keys.ts';
+import {
+  type DuoAndEdge,
+  freeTcpPort,
+  freeUdpPort,
+  type RelayProcess,
+  STACK_RADIUS_SECRET,
+  spawnRelay,
+  stackDir,
+  startDuoAndEdge,
+  waitFor,
+  writeRelayConfig,
+} from '../support/stack.ts';
+
+/**
+ * One relay, one key, two sites: `[relay] site = "site-a"` (safe) and a second `[[server]]` with
+ * `site = "site-b"` (secure), the key registered on both. Each section signs with its own site,
+ * so the edge audits each login under its site, and with the edge gone each applies its own
+ * site's failmode.
+ */
+
+let stack: DuoAndEdge;
+let dir: string;
+let relay: RelayProcess;
+let safe: RadiusLoginClient;
+let secure: RadiusLoginClient;
+
+beforeAll(async () => {
+  const sites = testSitesConfig();
+  sites.sites['site-b']!.relay_keys = [...(sites.sites['site-b']!.relay_keys ?? []), RELAY_A_KEY.publicKey];
+  stack = await startDuoAndEdge({ sitesConfig: JSON.stringify(sites) });
+  dir = await stackDir('multi-site');
+  const [safePort, securePort, managementPort] = [await freeUdpPort(), await freeUdpPort(), await freeTcpPort()];
+  const file = await writeRelayConfig(dir, {
+    site: 'site-a',
+    edgeUrls: [stack.edgeUrl],
+    radiusPort: safePort,
+    managementPort,
+    breakerThreshold: 1,
+  });
+  await appendFile(
+    file,
+    `
+[[server]]
+mode = "auto"
+site = "site-b"
+listen = ["127.0.0.1:${securePort}"]
+
+[[server.client]]
+name = "loopback"
+ip = "127.0.0.1"
+secret = "${STACK_RADIUS_SECRET}"
+`,
+  );
+  relay = await spawnRelay(file, managementPort);
+  safe = await RadiusLoginClient.open({ port: safePort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+  secure = await RadiusLoginClient.open({ port: securePort, secret: STACK_RADIUS_SECRET, lanes: 1 });
+  // Each site's signed policy, saved where that site keeps its state.
+  await waitFor(
+    async () =>
+      Promise.all([
+        stat(join(dir, 'state/site-policy.json')),
+        stat(join(dir, 'state/sites/site-b/site-policy.json')),
+      ]).then(
+        () => true,
+        () => false,
+      ),
+    20_000,
+    'both site policies',
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await safe?.close();
+  await secure?.close();
+  await relay?.stop();
+  await stack?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const login = (client: RadiusLoginClient, username: string, station: string) =>
+  client.login({ username, password: `${username}-pass`, callingStationId: station }, { timeoutMs: 20_000 });
+
+describe('several sites on one relay', () => {
+  it('asks Duo for each section under its own site, and the edge audits it there', async () => {
+    const since = Date.now();
+    const [a, b] = await Promise.all([login(safe, 'alice', '192.0.2.41'), login(secure, 'bob', '192.0.2.42')]);
+    expect(CODE_NAME[a.replies[0]!.code]).toBe('Accept');
+    // The emulator's bob denies the push: Duo's own answer, through site-b.
+    expect(CODE_NAME[b.replies[0]!.code]).toBe('Reject');
+    await waitFor(
+      async () => {
+        const [siteA, siteB] = await Promise.all([
+          stack.decisions({ site: 'site-a', from: since }),
+          stack.decisions({ site: 'site-b', from: since }),
+        ]);
+        return (
+          siteA.some((d) => d.username === 'alice' && d.client_ip === '192.0.2.41' && d.source === 'duo') &&
+          siteB.some(
+            (d) => d.username === 'bob' && d.client_ip === '192.0.2.42' && d.source === 'duo' && d.result === 'deny',
+          ) &&
+          !siteA.some((d) => d.username === 'bob') &&
+          !siteB.some((d) => d.username === 'alice')
+        );
+      },
+      5_000,
+      'each login audited under its own site',
+    );
+  });
+
+  it('with the edge down, the safe section lets in and the secure one denies', async () => {
+    await stack.stopEdge();
+    const a = await login(safe, 'carol', '192.0.2.43');
+    const b = await login(secure, 'dave', '192.0.2.44');
+    expect([CODE_NAME[a.replies[0]!.code], a.replies[0]!.replyMessage]).toEqual(['Accept', REPLY.failSafeAllowed]);
+    expect([CODE_NAME[b.replies[0]!.code], b.replies[0]!.replyMessage]).toEqual(['Reject', REPLY.failSecureDenied]);
+  });
+});

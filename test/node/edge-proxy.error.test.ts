@@ -1,0 +1,149 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { proxyHop } from '../../local-relay/src/config/edge-proxy.ts';
+import { ConfigError } from '../../local-relay/src/config/errors.ts';
+import { loadConfig } from '../../local-relay/src/config/load.ts';
+import { bypassesProxy, proxiedFetch } from '../../local-relay/src/edge/proxy.ts';
+import { refusalCode } from '../../local-relay/src/edge/refusal-code.ts';
+import { classifyFetchError } from '../../local-relay/src/edge/transport.ts';
+import { freeTcpPort } from '../support/wait.ts';
+
+const EDGE_PUB = '1qqkDF2RF7alHF-OSMP9hJnANsTQD3XAwBnfbD856jA';
+const SECRET = 'egress:do-not-log-me';
+
+const config = (edgeLines: string) => `
+[relay]
+site = "site-a"
+key_file = "relay.key"
+
+[edge]
+urls = ["https://edge.example.com"]
+public_key = "${EDGE_PUB}"
+${edgeLines}
+
+[[server]]
+mode = "duo_only"
+listen = ["127.0.0.1:1812"]
+duo_only_failopen_acknowledged = true
+
+[[server.client]]
+name = "vpn"
+ip = "10.0.0.0/24"
+secret = "a-long-enough-secret-value"
+`;
+
+async function load(edgeLines: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-proxy-'));
+  const file = join(dir, 'relay.toml');
+  await writeFile(file, config(edgeLines));
+  return loadConfig(file, { PROXY_CREDENTIALS: SECRET, BAD_CREDENTIALS: 'no-colon-here' });
+}
+
+async function problems(edgeLines: string) {
+  const error = await load(edgeLines).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return (error as ConfigError).problems;
+}
+
+describe('[edge] proxy config', () => {
+  it('takes a proxy with credentials from a secret reference and a no_proxy list', async () => {
+    const { config: c } = await load(
+      'proxy = "http://proxy.corp.example:3128"\nproxy_credentials = { env = "PROXY_CREDENTIALS" }\nno_proxy = [".corp.example", "10.1.2.3"]',
+    );
+    expect(c.edge).toMatchObject({
+      proxy: 'http://proxy.corp.example:3128',
+      proxy_credentials: SECRET,
+      no_proxy: ['.corp.example', '10.1.2.3'],
+    });
+    expect(proxyHop(c.edge, 'https://edge.example.com')).toBe(
+      'via proxy http://proxy.corp.example:3128 (CONNECT, with edge.proxy_credentials)',
+    );
+    expect(proxyHop(c.edge, 'https://edge.corp.example')).toBe('direct (edge.no_proxy)');
+    expect(proxyHop(c.edge, 'https://edge.example.com')).not.toContain(SECRET);
+  });
+
+  it.each([
+    ['proxy = "http://user:pass@proxy:3128"', 'edge.proxy', 'proxy_credentials'],
+    ['proxy = "https://proxy:3128"', 'edge.proxy', 'http://host:port'],
+    ['proxy = "http://proxy"', 'edge.proxy', 'http://host:port'],
+    ['proxy_credentials = { env = "PROXY_CREDENTIALS" }', 'edge.proxy_credentials', 'only with edge.proxy'],
+    ['no_proxy = ["edge.example.com"]', 'edge.no_proxy', 'only with edge.proxy'],
+    ['proxy = "http://proxy:3128"\nno_proxy = ["bad host/"]', 'edge.no_proxy[0]', 'host name'],
+    [
+      'proxy = "http://proxy:3128"\nproxy_credentials = { env = "BAD_CREDENTIALS" }',
+      'edge.proxy_credentials',
+      'user:password',
+    ],
+  ])('refuses %s naming the key', async (lines, path, text) => {
+    const found = await problems(lines);
+    expect(found.map((p) => p.path)).toEqual([path]);
+    expect(found[0]!.message).toContain(text);
+    expect(JSON.stringify(found)).not.toContain('no-colon-here');
+  });
+});
+
+describe('no_proxy', () => {
+  it('matches exact hosts, .suffixes with their subdomains, and IPs exactly', () => {
+    const list = ['.corp.example', 'edge.example.com', '10.1.2.3', '::1'];
+    expect(bypassesProxy('a.b.corp.example', list)).toBe(true);
+    expect(bypassesProxy('corp.example', list)).toBe(true);
+    expect(bypassesProxy('EDGE.example.com', list)).toBe(true);
+    expect(bypassesProxy('[::1]', list)).toBe(true);
+    expect(bypassesProxy('evilcorp.example', list)).toBe(false);
+    expect(bypassesProxy('edge.example.com.evil.net', list)).toBe(false);
+    expect(bypassesProxy('10.1.2.30', list)).toBe(false);
+  });
+
+  it('sends a listed host directly and everything else to the proxy', async () => {
+    const direct: string[] = [];
+    const fetchDirect = (async (input: RequestInfo | URL) => {
+      direct.push(String(input));
+      return new Response('direct');
+    }) as typeof fetch;
+    const port = await freeTcpPort();
+    const f = proxiedFetch({ url: `http://127.0.0.1:${port}`, noProxy: ['edge.internal'] }, fetchDirect);
+    expect(await (await f('https://edge.internal/v1/health')).text()).toBe('direct');
+    // Not listed: the (absent) proxy is tried, and nothing answering is a transport failure.
+    const error = await f('https://edge.example.com/v1/health').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(classifyFetchError(error).cause).toBe('refused');
+    expect(direct).toEqual(['https://edge.internal/v1/health']);
+  });
+});
+
+describe("the proxy's own answers", () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+  async function proxyAnswering(status: number): Promise<string> {
+    server = createServer((_req, res) => res.writeHead(status).end('from the proxy'));
+    server.on('connect', (_req, socket) => socket.end(`HTTP/1.1 ${status} Whatever\r\n\r\n`));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  it.each([
+    // CONNECT (https)
+    ['https://edge.example.com/v1/preauth', 407, 407, 'proxy_auth_required'],
+    ['https://edge.example.com/v1/preauth', 403, 403, 'proxy_refused'],
+    ['https://edge.example.com/v1/preauth', 301, 403, 'proxy_refused'],
+    ['https://edge.example.com/v1/preauth', 502, 502, undefined],
+    // absolute-form (http)
+    ['http://127.0.0.1:9/v1/preauth', 407, 407, 'proxy_auth_required'],
+    ['http://127.0.0.1:9/v1/preauth', 502, 502, undefined],
+  ])('%s, proxy says %i: the relay sees %i (%s)', async (target, said, seen, code) => {
+    const f = proxiedFetch({ url: await proxyAnswering(said), credentials: SECRET, noProxy: [] });
+    const res = await f(target, { method: 'POST', body: new Uint8Array([123, 125]) });
+    expect(res.status).toBe(seen);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(refusalCode(body)).toBe(code);
+  });
+});
