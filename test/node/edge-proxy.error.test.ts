@@ -8,7 +8,7 @@ import { ConfigError } from '../../local-relay/src/config/errors.ts';
 import { loadConfig } from '../../local-relay/src/config/load.ts';
 import { bypassesProxy, proxiedFetch } from '../../local-relay/src/edge/proxy.ts';
 import { refusalCode } from '../../local-relay/src/edge/refusal-code.ts';
-import { classifyFetchError } from '../../local-relay/src/edge/transport.ts';
+import { fetchFailure } from '../../local-relay/src/edge/transport.ts';
 import { freeTcpPort } from '../support/wait.ts';
 
 const EDGE_PUB = '1qqkDF2RF7alHF-OSMP9hJnANsTQD3XAwBnfbD856jA';
@@ -114,7 +114,7 @@ describe('no_proxy', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(classifyFetchError(error).cause).toBe('refused');
+    expect(fetchFailure(error)).toMatchObject({ kind: 'transport', cause: 'refused' });
     expect(direct).toEqual(['https://edge.internal/v1/health']);
   });
 });

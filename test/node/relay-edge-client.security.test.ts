@@ -1,5 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +189,56 @@ describe('edge client: every answer must be signed by the pinned edge key', () =
     // Neither an outage (nobody may open the breaker for everyone by injecting answers) ...
     expect(breaker.state).toBe('closed');
     expect(breaker.consecutiveFailures).toBe(0);
+  });
+
+  it('a TLS certificate that does not verify is unverifiable, not an outage: never fails open', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-selfsigned-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    // Something answers on the edge's address with a certificate the relay does not trust: a
+    // TLS-intercepting middlebox. Were it an outage, a safe site would let the login in.
+    const tls = createHttpsServer(
+      {
+        key: await readFile(join(dir, 'key.pem')),
+        cert: await readFile(join(dir, 'cert.pem')),
+      },
+      (_req, res) => res.end('{}'),
+    );
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { c, breaker } = client({
+        urls: [`https://127.0.0.1:${(tls.address() as AddressInfo).port}`],
+        threshold: 1,
+      });
+      expect(await c.preauth(PREAUTH)).toMatchObject({
+        kind: 'unverified',
+        detail: 'TLS: DEPTH_ZERO_SELF_SIGNED_CERT',
+      });
+      expect(breaker.state).toBe('closed');
+    } finally {
+      await new Promise((r) => tls.close(r));
+    }
   });
 
   it('an unverifiable answer does not reset the count of real outages either', async () => {

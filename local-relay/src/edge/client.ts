@@ -24,7 +24,7 @@ import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
 import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
-import { classifyFetchError, nothingWasSent } from './transport.ts';
+import { fetchFailure, nothingWasSent } from './transport.ts';
 
 /** Calls the flows make. Tests substitute a fake; edge/client.ts is the real one. */
 export interface EdgeApi {
@@ -134,8 +134,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
       // Never buffered without bound: past the cap the relay stops reading and drops the stream.
       read = await readBounded(res, ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
     } catch (error) {
-      const { cause, detail } = classifyFetchError(error);
-      return { kind: 'transport', cause, detail };
+      return fetchFailure(error);
     }
     if (status < 200 || status > 299) {
       const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
@@ -257,8 +256,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         const parsed = res.ok && read !== 'too_large' ? parse(read, healthResponseSchema) : undefined;
         return { kind: 'ok', value: parsed?.kind === 'ok' ? parsed.value : null };
       } catch (error) {
-        const { cause, detail } = classifyFetchError(error);
-        result = { kind: 'transport', cause, detail };
+        result = fetchFailure(error);
         if (signal.aborted) break;
       }
     }
