@@ -55,7 +55,7 @@ describe('duo-relay check', () => {
     const file = await variant('edge-down', (t) => t.replace(/urls = \[.*\]/, `urls = ["http://127.0.0.1:${closed}"]`));
     const r = await check(file);
     expect(r.code).toBe(1);
-    expect(failLines(r.stdout)).toEqual([`[FAIL] edge http://127.0.0.1:${closed}: unreachable: ECONNREFUSED`]);
+    expect(failLines(r.stdout)).toEqual([`[FAIL] edge http://127.0.0.1:${closed}: unreachable: ECONNREFUSED (direct)`]);
   });
 
   it('wrong relay key: refused, with the public key to register', async () => {
