@@ -28,7 +28,12 @@ describe('duo-relay.cdx.json', () => {
     for (const name of Object.keys(relay.dependencies)) {
       const installed = JSON.parse(await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'));
       expect(sbom.components, name).toContainEqual(
-        expect.objectContaining({ name, version: installed.version, purl: `pkg:npm/${name}@${installed.version}` }),
+        // Package URLs percent-encode a scope's `@` (`pkg:npm/%40duo-edge/contract@…`).
+        expect.objectContaining({
+          name,
+          version: installed.version,
+          purl: `pkg:npm/${name.replace(/^@/, '%40')}@${installed.version}`,
+        }),
       );
     }
     const node = sbom.components.find((c) => c.name === 'node');
