@@ -5,8 +5,6 @@ import { z } from 'zod';
  * schemas; the relay validates the edge's (signed) answers with the same ones.
  */
 
-export const API_VERSION = 'v1';
-
 export const failmodeSchema = z.enum(['safe', 'secure']);
 export const factorSchema = z.enum(['auto', 'push', 'phone', 'sms', 'passcode']);
 /** Configured factor list entries (authproxy.cfg `factors`). */
