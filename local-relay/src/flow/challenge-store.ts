@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Device } from '@duo-edge/contract/wire';
-import type { RawAttribute } from '../primary/types.ts';
+import type { PrimaryContinuation, RawAttribute } from '../primary/types.ts';
 
 /**
- * Pending Access-Challenges. The State is 32 CSPRNG bytes (unguessable), bound to the NAS address
- * and User-Name that received it, valid 300 s, usable once. The store is bounded: when full, the
+ * Pending Access-Challenges. The State is 32 CSPRNG bytes (unguessable), bound to the NAS address,
+ * RADIUS client and User-Name that received it, valid 300 s, usable once. The store is bounded: when full, the
  * oldest challenge is dropped (its user sees `Unknown Challenge` and logs in again).
  */
 
@@ -14,11 +14,19 @@ export type ChallengeKind =
   /** challenge mode: the next password is an option number, a factor name or a passcode. */
   | { kind: 'factor'; prompt: string; factors: Record<string, string>; devices: Device[] }
   /** challenge mode, user not enrolled: any answer ends in a reject. */
-  | { kind: 'enroll' };
+  | { kind: 'enroll' }
+  /**
+   * The upstream RADIUS primary challenged (auto and challenge modes): the next password is the
+   * answer, sent upstream with the upstream's State. `round` counts the upstream's challenges so
+   * far; `factor` is auto mode's concat suffix, kept for after the primary passes.
+   */
+  | { kind: 'primary'; continuation: PrimaryContinuation; round: number; factor?: string };
 
 export type ChallengeEntry = ChallengeKind & {
   username: string;
   nasIp: string;
+  /** The configured RADIUS client it was sent to. */
+  client?: string;
   /** Whether the failmode may fail this login open: primary auth passed (or duo_only acknowledged). */
   failOpenAllowed: boolean;
   attributes?: ReadonlyArray<RawAttribute>;
@@ -56,14 +64,15 @@ export class ChallengeStore {
   }
 
   /** Single use: the State is consumed even when the caller does not match. */
-  take(state: Uint8Array, who: { username: string; nasIp: string }): ChallengeEntry | undefined {
+  take(state: Uint8Array, who: { username: string; nasIp: string; client?: string }): ChallengeEntry | undefined {
     const k = key(state);
     const found = this.#entries.get(k);
     if (!found) return undefined;
     this.#entries.delete(k);
     if (found.expires <= this.#now()) return undefined;
-    if (found.entry.username !== who.username || found.entry.nasIp !== who.nasIp) return undefined;
-    return found.entry;
+    const { entry } = found;
+    if (entry.username !== who.username || entry.nasIp !== who.nasIp || entry.client !== who.client) return undefined;
+    return entry;
   }
 
   /** Entries are in insertion order, so expired ones sit at the front. */

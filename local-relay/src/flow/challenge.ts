@@ -2,7 +2,7 @@ import { REPLY } from '@duo-edge/contract/messages';
 import type { ChallengeEntry } from './challenge-store.ts';
 import type { FlowDeps } from './deps.ts';
 import { parseFactorToken } from './factor-token.ts';
-import { type CommonFlowOptions, Login } from './login.ts';
+import { type CommonFlowOptions, Login, type PrimaryAccept } from './login.ts';
 import { buildFactorMenu, isUnknownOption } from './menu.ts';
 import { FLOW_REPLY } from './messages.ts';
 import { formatPrompt, type PromptFormat } from './prompt.ts';
@@ -16,7 +16,8 @@ export interface ChallengeFlowOptions extends CommonFlowOptions {
 /**
  * radius_server_challenge: primary, preauth, then an Access-Challenge with a numbered menu of the
  * user's devices; the answer (an option number, a factor name, or a passcode) goes to /v1/auth. An
- * option number outside the menu ends the challenge like an unknown State.
+ * option number outside the menu ends the challenge like an unknown State. An upstream RADIUS
+ * primary's own challenges come first, relayed round by round until it accepts or rejects.
  */
 export function createChallengeFlow(opts: ChallengeFlowOptions, deps: FlowDeps): LoginFlow {
   return {
@@ -24,37 +25,42 @@ export function createChallengeFlow(opts: ChallengeFlowOptions, deps: FlowDeps):
       const login = new Login(req, deps, 'challenge', opts);
       const bad = login.checkRequest({ allowMsChapV2: true });
       if (bad) return bad;
-      if (req.state) return answer(login);
+      if (req.state) return answer(login, opts);
 
-      const primary = await login.primary(req.password);
-      if (primary.kind !== 'accept') return login.primaryFailed(primary);
-      if (login.isExempt()) return login.exemptAccept(primary.attributes);
-
-      const pre = await login.preauth(true, primary.attributes);
-      if ('done' in pre) return pre.done;
-      if ('enroll' in pre) {
-        // Many NAS show Reply-Message only on challenges: the enrollment text goes in one.
-        if (!opts.enrollChallenge) return login.enrollReject(pre.enroll);
-        return login.challenge(pre.enroll.message, { kind: 'enroll', ...login.entryBase(true) }, 'preauth');
-      }
-      const menu = buildFactorMenu(login.req.username, pre.auth.devices);
-      const prompt = formatPrompt(opts.promptFormat, menu.text, menu.factors);
-      return login.challenge(
-        prompt,
-        {
-          kind: 'factor',
-          prompt,
-          factors: menu.factors,
-          devices: pre.auth.devices,
-          ...login.entryBase(true, primary.attributes),
-        },
-        'preauth',
-      );
+      const settled = login.settlePrimary(await login.primary(req.password), 1);
+      if ('done' in settled) return settled.done;
+      return afterPrimary(login, settled.passed, opts);
     },
   };
 }
 
-async function answer(login: Login): Promise<LoginOutcome> {
+/** Everything after a passed primary: exemption, preauth, then the menu. */
+async function afterPrimary(login: Login, primary: PrimaryAccept, opts: ChallengeFlowOptions): Promise<LoginOutcome> {
+  if (login.isExempt()) return login.exemptAccept(primary.attributes);
+
+  const pre = await login.preauth(true, primary.attributes);
+  if ('done' in pre) return pre.done;
+  if ('enroll' in pre) {
+    // Many NAS show Reply-Message only on challenges: the enrollment text goes in one.
+    if (!opts.enrollChallenge) return login.enrollReject(pre.enroll);
+    return login.challenge(pre.enroll.message, { kind: 'enroll', ...login.entryBase(true) }, 'preauth');
+  }
+  const menu = buildFactorMenu(login.req.username, pre.auth.devices);
+  const prompt = formatPrompt(opts.promptFormat, menu.text, menu.factors);
+  return login.challenge(
+    prompt,
+    {
+      kind: 'factor',
+      prompt,
+      factors: menu.factors,
+      devices: pre.auth.devices,
+      ...login.entryBase(true, primary.attributes),
+    },
+    'preauth',
+  );
+}
+
+async function answer(login: Login, opts: ChallengeFlowOptions): Promise<LoginOutcome> {
   const entry = login.takeChallenge();
   if (!entry) return login.unknownChallenge();
   switch (entry.kind) {
@@ -64,6 +70,10 @@ async function answer(login: Login): Promise<LoginOutcome> {
       return login.unknownChallenge();
     case 'factor':
       return answerFactor(login, entry);
+    case 'primary': {
+      const resumed = await login.resumePrimary(entry);
+      return 'done' in resumed ? resumed.done : afterPrimary(login, resumed.passed, opts);
+    }
   }
 }
 

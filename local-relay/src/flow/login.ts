@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { REPLY } from '@duo-edge/contract/messages';
 import type { AuthRequest, PreauthResponse } from '@duo-edge/contract/wire';
 import { describe } from '../edge/client.ts';
-import type { PrimaryOutcome, RawAttribute } from '../primary/types.ts';
+import type { PrimaryContinuation, PrimaryOutcome, RawAttribute } from '../primary/types.ts';
 import type { ChallengeEntry } from './challenge-store.ts';
 import { type ClientIpAttr, clientIpOf } from './client-ip.ts';
 import type { DecisionStage, FlowDecisionSource, FlowMode } from './decision.ts';
@@ -23,6 +23,12 @@ export interface CommonFlowOptions {
 export type AuthPreauth = Extract<PreauthResponse, { result: 'auth' }>;
 /** A primary check's outcome, or `busy` when admission refused to start it. */
 export type PrimaryCheck = PrimaryOutcome | { kind: 'busy' };
+export type PrimaryAccept = Extract<PrimaryOutcome, { kind: 'accept' }>;
+/**
+ * Upstream challenges relayed per login (RSA new-PIN mode takes four); one more fails closed, so a
+ * looping upstream cannot keep a login open for ever.
+ */
+export const MAX_PRIMARY_CHALLENGE_ROUNDS = 6;
 type EnrollPreauth = Extract<PreauthResponse, { result: 'enroll' }>;
 
 /**
@@ -118,7 +124,7 @@ export class Login {
    * A throwing primary is a primary error, never an accept. No password: MS-CHAPv2 (in `raw`).
    * `busy`: the client or the relay is at its cap on concurrent checks; nothing was checked.
    */
-  async primary(password: string | undefined): Promise<PrimaryCheck> {
+  async primary(password: string | undefined, continuation?: PrimaryContinuation): Promise<PrimaryCheck> {
     let release: (() => void) | undefined;
     if (this.deps.admission) {
       release = this.deps.admission.tryEnter(this.req.client ?? this.req.nasIp);
@@ -130,6 +136,7 @@ export class Login {
         ...(password === undefined ? {} : { password }),
         clientIp: this.clientIp ?? this.req.nasIp,
         raw: this.req.raw,
+        ...(continuation ? { continuation } : {}),
       });
     } catch (error) {
       this.deps.logger.error({ err: error }, 'primary authenticator threw');
@@ -139,9 +146,69 @@ export class Login {
     }
   }
 
+  /**
+   * A primary check in a mode that relays the primary's own challenges (auto, challenge): passed,
+   * or the login's answer for now. The primary has passed only on its accept: a challenge is
+   * neither a pass nor anything a failmode may open.
+   */
+  settlePrimary(
+    outcome: PrimaryCheck,
+    round: number,
+    factor?: string,
+  ): { passed: PrimaryAccept } | { done: LoginOutcome } {
+    if (outcome.kind === 'accept') return { passed: outcome };
+    if (outcome.kind !== 'challenge') return { done: this.primaryFailed(outcome) };
+    if (round > MAX_PRIMARY_CHALLENGE_ROUNDS) {
+      this.deps.logger.warn(
+        { username: this.req.username, nasIp: this.req.nasIp, rounds: round },
+        'upstream RADIUS primary challenged once more than the relay relays: rejected',
+      );
+      return { done: this.reject('primary', 'primary', primaryErrorMessage('too many challenge rounds')) };
+    }
+    const state = this.deps.challenges.issue({
+      kind: 'primary',
+      continuation: outcome.continuation,
+      round,
+      ...(factor === undefined ? {} : { factor }),
+      ...this.entryBase(false),
+    });
+    return {
+      done: this.finish(
+        {
+          code: 'challenge',
+          replyMessage: outcome.replyMessage,
+          state,
+          ...(outcome.attributes?.length ? { attributes: outcome.attributes } : {}),
+        },
+        { stage: 'primary', source: 'primary' },
+      ),
+    };
+  }
+
+  /** The answer to the primary's challenge, sent to the primary; settled like a first check. */
+  async resumePrimary(
+    entry: Extract<ChallengeEntry, { kind: 'primary' }>,
+  ): Promise<{ passed: PrimaryAccept; factor?: string } | { done: LoginOutcome }> {
+    const outcome = await this.primary(this.req.password, entry.continuation);
+    const settled = this.settlePrimary(outcome, entry.round + 1, entry.factor);
+    return 'passed' in settled && entry.factor !== undefined ? { ...settled, factor: entry.factor } : settled;
+  }
+
   primaryFailed(outcome: Exclude<PrimaryCheck, { kind: 'accept' }>): LoginOutcome {
     // Not a decision: nothing was checked, and the NAS's retransmit gets a fresh try.
     if (outcome.kind === 'busy') return { code: 'drop', reason: 'primary_busy' };
+    if (outcome.kind === 'challenge') {
+      // The NAS of this mode never answers a challenge with what the upstream asked for.
+      this.deps.logger.warn(
+        { username: this.req.username, nasIp: this.req.nasIp, mode: this.mode },
+        `upstream RADIUS primary sent an Access-Challenge, which mode ${this.mode} cannot relay: rejected`,
+      );
+      return this.reject(
+        'primary',
+        'primary',
+        primaryErrorMessage(`Access-Challenge cannot be relayed in mode ${this.mode}`),
+      );
+    }
     if (outcome.kind === 'reject') {
       return this.finish(
         {
@@ -238,7 +305,11 @@ export class Login {
   /** The pending challenge this request answers, consumed; undefined → `Unknown Challenge`. */
   takeChallenge(): ChallengeEntry | undefined {
     if (!this.req.state) return undefined;
-    return this.deps.challenges.take(this.req.state, { username: this.req.username, nasIp: this.req.nasIp });
+    return this.deps.challenges.take(this.req.state, {
+      username: this.req.username,
+      nasIp: this.req.nasIp,
+      ...(this.req.client === undefined ? {} : { client: this.req.client }),
+    });
   }
 
   unknownChallenge(): LoginAnswer {
@@ -251,6 +322,7 @@ export class Login {
     return {
       username: this.req.username,
       nasIp: this.req.nasIp,
+      ...(this.req.client === undefined ? {} : { client: this.req.client }),
       failOpenAllowed,
       ...(kept ? { attributes: kept } : {}),
     };

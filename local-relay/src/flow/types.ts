@@ -50,7 +50,13 @@ export type LoginAnswer =
       /** From the primary's Access-Reject (MS-CHAP-Error must reach the NAS). */
       attributes?: ReadonlyArray<RawAttribute>;
     }
-  | { code: 'challenge'; replyMessage: string; state: Uint8Array };
+  | {
+      code: 'challenge';
+      replyMessage: string;
+      state: Uint8Array;
+      /** From the upstream primary's own Access-Challenge (Prompt, Session-Timeout …). */
+      attributes?: ReadonlyArray<RawAttribute>;
+    };
 
 export type LoginOutcome =
   | LoginAnswer

@@ -27,8 +27,9 @@ export {
  * Upstream RADIUS primary authentication (Duo's `[radius_client]`): the NAS's PAP password is
  * re-hidden with the upstream secret in a fresh Access-Request (new Identifier, CSPRNG
  * authenticator, Message-Authenticator first), or its MS-CHAPv2 attributes are proxied as they
- * are. Only an authentic Access-Accept / Access-Reject answers it (Response Authenticator and, by
- * default, Message-Authenticator verified in constant time).
+ * are. Only an authentic Access-Accept / Access-Reject / Access-Challenge answers it (Response
+ * Authenticator and, by default, Message-Authenticator verified in constant time); a challenge is
+ * continued by the next request of the login (`continuation`).
  */
 
 export interface RadiusUpstreamDeps {
@@ -75,6 +76,8 @@ const COPIED_NAS_ATTRIBUTES = new Set<number>([
   95, // NAS-IPv6-Address
 ]);
 const NAS_IPV6_ADDRESS = 95;
+/** Besides Reply-Message, State and Proxy-State, what an Access-Challenge may carry (RFC 2865 §4.4). */
+const CHALLENGE_CARRIES = new Set<number>([Attr.VendorSpecific, Attr.SessionTimeout, Attr.IdleTimeout]);
 const FALLBACK_NAS_IDENTIFIER = 'duo-relay';
 
 export function createRadiusUpstreamPrimary(
@@ -116,16 +119,37 @@ export function createRadiusUpstreamPrimary(
     }
     attributes.push(...nasAttributes(config, raw?.packet));
     attributes.push(...selectRequestPassThrough(raw?.packet.attributes ?? [], policy.selectors, attributes));
+    // An answer to the upstream's challenge goes back with its State, and only to the server that
+    // asked (RFC 2865 §5.24: State means something to that server alone).
+    const { continuation } = req;
+    let targets = endpoints;
+    if (continuation) {
+      const asked = endpoints.find((e) => e.host === continuation.host && e.port === continuation.port);
+      if (!asked) return { kind: 'error', detail: 'the challenging RADIUS server is no longer configured' };
+      targets = [asked];
+      if (continuation.state) attributes.push({ type: Attr.State, value: continuation.state });
+    }
 
     const result = await transport.exchange(
-      endpoints,
-      { code: Code.AccessRequest, authenticator, attributes, replyCodes: [Code.AccessAccept, Code.AccessReject] },
+      targets,
+      {
+        code: Code.AccessRequest,
+        authenticator,
+        attributes,
+        replyCodes: [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
+      },
       signal,
     );
     const outcome = toOutcome(result, { secret, authenticator }, raw, method);
-    const fields = { method, outcome: outcome.kind, ...('from' in result ? { upstream: describe(result.from) } : {}) };
+    const fields = {
+      method,
+      outcome: outcome.kind,
+      answersChallenge: continuation !== undefined,
+      ...('from' in result ? { upstream: describe(result.from) } : {}),
+    };
     if (outcome.kind === 'error') log.warn({ ...fields, detail: outcome.detail }, 'upstream RADIUS primary failed');
     else if (outcome.kind === 'reject') log.info({ ...fields, reason: outcome.reason }, 'upstream RADIUS rejected');
+    else if (outcome.kind === 'challenge') log.info(fields, 'upstream RADIUS challenged');
     else log.debug(fields, 'upstream RADIUS accepted');
     return outcome;
   }
@@ -151,6 +175,7 @@ export function createRadiusUpstreamPrimary(
         return assertNever(result);
     }
     const reply = result.packet;
+    if (reply.code === Code.AccessChallenge) return challengeOutcome(reply, result.from, method);
     const nasHop = raw ? { secret: raw.secret, authenticator: raw.packet.authenticator } : undefined;
     const msChap = msChapReplyAttributes(reply.attributes, upstream, nasHop);
     if (!msChap.ok) {
@@ -167,6 +192,30 @@ export function createRadiusUpstreamPrimary(
       return rejected;
     }
     return { kind: 'accept', attributes: [...msChap.value, ...selectPassThrough(reply.attributes, policy)] };
+  }
+
+  /**
+   * The upstream asks the user something (RSA next token code, an NPS prompt). Its State stays
+   * here; the NAS gets the question, Prompt, and the named pass-through attributes that RFC 2865
+   * §4.4 lets an Access-Challenge carry. An MS-CHAPv2 login cannot answer one (the answer would be
+   * typed, and the final Accept must carry MS-CHAP2-Success for the first request): it fails closed.
+   */
+  function challengeOutcome(reply: DecodedPacket, from: RadiusEndpoint, method: 'pap' | 'mschapv2'): PrimaryOutcome {
+    if (method === 'mschapv2') {
+      return { kind: 'error', detail: 'upstream Access-Challenge to an MS-CHAPv2 request cannot be relayed' };
+    }
+    const state = getAttributes(reply, Attr.State)[0];
+    const prompt = getAttributes(reply, Attr.Prompt)[0];
+    const attributes = [
+      ...(prompt ? [{ type: Attr.Prompt, value: prompt }] : []),
+      ...selectPassThrough(reply.attributes, policy).filter((a) => CHALLENGE_CARRIES.has(a.type)),
+    ];
+    return {
+      kind: 'challenge',
+      replyMessage: getAttributes(reply, Attr.ReplyMessage).map(decodeText).join(''),
+      continuation: { host: from.host, port: from.port, ...(state ? { state } : {}) },
+      ...(attributes.length > 0 ? { attributes } : {}),
+    };
   }
 
   async function checkHost(endpoint: RadiusEndpoint, signal?: AbortSignal): Promise<RadiusHostCheck> {

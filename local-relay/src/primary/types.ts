@@ -16,6 +16,20 @@ export interface PrimaryRequest {
   clientIp: string;
   /** The original RADIUS request's attributes, for upstream proxying and pass-through. */
   raw?: unknown;
+  /** This request answers the primary's own challenge: `password` is the user's answer to it. */
+  continuation?: PrimaryContinuation;
+}
+
+/**
+ * Where an upstream RADIUS Access-Challenge left the exchange. It stays on the relay (the NAS only
+ * ever sees the relay's own State) until the answer continues it.
+ */
+export interface PrimaryContinuation {
+  /** The upstream's State, echoed back unmodified; absent when the challenge carried none. */
+  state?: Uint8Array;
+  /** The server that challenged: only it knows the State. */
+  host: string;
+  port: number;
 }
 
 export type PrimaryOutcome =
@@ -27,7 +41,18 @@ export type PrimaryOutcome =
    */
   | { kind: 'reject'; reason: string; attributes?: ReadonlyArray<RawAttribute> }
   /** Directory or upstream unreachable. Reply-Message `Error performing primary authentication: <detail>`. */
-  | { kind: 'error'; detail: string };
+  | { kind: 'error'; detail: string }
+  /**
+   * Not passed yet: the upstream RADIUS server asks the user something first (next token code, new
+   * PIN). `replyMessage` is its question; `attributes` go into the relay's Access-Challenge (Prompt,
+   * and the pass-through attributes an Access-Challenge may carry).
+   */
+  | {
+      kind: 'challenge';
+      replyMessage: string;
+      continuation: PrimaryContinuation;
+      attributes?: ReadonlyArray<RawAttribute>;
+    };
 
 export interface PrimaryAuthenticator {
   /** `none` for duo_only: there is no primary, and fail-open is refused unless acknowledged. */

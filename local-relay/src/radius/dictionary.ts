@@ -29,11 +29,13 @@ export const Attr = {
   Class: 25,
   VendorSpecific: 26,
   SessionTimeout: 27,
+  IdleTimeout: 28,
   CalledStationId: 30,
   CallingStationId: 31,
   NasIdentifier: 32,
   ProxyState: 33,
   NasPortType: 61,
+  Prompt: 76,
   EapMessage: 79,
   MessageAuthenticator: 80,
 } as const;

@@ -8,7 +8,8 @@ import { splitTextAttributes } from '../radius/values.ts';
 /**
  * Encodes the flow's outcome as the reply to `request`: Message-Authenticator first (encodeReply),
  * Reply-Message split over several attributes when long, State for challenges, pass-through
- * attributes for accepts (and MS-CHAP-Error for rejects), then every Proxy-State of the request unchanged and in order
+ * attributes for accepts (the upstream's Prompt for its relayed challenges, MS-CHAP-Error for
+ * rejects), then every Proxy-State of the request unchanged and in order
  * (RFC 2865 §5.33).
  */
 export function encodeOutcome(
@@ -31,6 +32,7 @@ export function encodeOutcome(
     case 'challenge':
       code = Code.AccessChallenge;
       attributes.push({ type: Attr.State, value: outcome.state });
+      for (const a of outcome.attributes ?? []) if (!SERVER_OWNED.has(a.type)) attributes.push(a);
       break;
     default:
       return assertNever(outcome);
@@ -39,8 +41,11 @@ export function encodeOutcome(
   return encodeReply({ code, identifier: request.identifier, attributes }, request.authenticator, secret);
 }
 
-/** Attributes a pass-through list must not inject: the server writes these itself. */
-const SERVER_OWNED = new Set<number>([Attr.MessageAuthenticator, Attr.ProxyState]);
+/**
+ * Attributes a pass-through list must not inject: the server writes these itself (State too: the
+ * NAS must only ever echo the relay's own).
+ */
+const SERVER_OWNED = new Set<number>([Attr.MessageAuthenticator, Attr.ProxyState, Attr.State]);
 
 /** RFC 5997: an Access-Accept with nothing but Message-Authenticator (and Proxy-State, if any). */
 export function encodeStatusReply(request: DecodedPacket, secret: Uint8Array): Result<Uint8Array, EncodeError> {
