@@ -84,12 +84,23 @@ describe('retries and failover', () => {
 });
 
 describe('answers that are not a decision', () => {
-  it('an Access-Challenge from upstream is an error, not a reject or accept', async () => {
+  it('an Access-Challenge is neither a reject nor an accept: a challenge to continue at that server', async () => {
     const a = await upstream(() => ({ code: Code.AccessChallenge }));
+    const primary = await primaryOver([a.port]);
+    // No State in it: the answer will go back without one.
+    expect(await primary.authenticate(login)).toEqual({
+      kind: 'challenge',
+      replyMessage: '',
+      continuation: { host: '127.0.0.1', port: a.port },
+    });
+  });
+
+  it('any other authentic reply code is an error', async () => {
+    const a = await upstream(() => ({ code: Code.AccountingResponse }));
     const primary = await primaryOver([a.port]);
     expect(await primary.authenticate(login)).toEqual({
       kind: 'error',
-      detail: 'unexpected RADIUS reply code 11 from upstream',
+      detail: 'unexpected RADIUS reply code 5 from upstream',
     });
   });
 

@@ -47,18 +47,18 @@ export function recordingEdge(
   return { edge, calls };
 }
 
-/** `createFlow` with a silent logger, a fresh challenge store, a `safe` site and every decision kept. */
+/** `createFlow` with a silent logger (unless given), a fresh challenge store, a `safe` site and every decision kept. */
 export function wireFlow(
   opts: FlowOptions,
-  deps: Pick<FlowDeps, 'primary' | 'edge'> & Partial<Pick<FlowDeps, 'policy' | 'challenges'>>,
+  deps: Pick<FlowDeps, 'primary' | 'edge'> & Partial<Pick<FlowDeps, 'policy' | 'challenges' | 'logger'>>,
 ) {
   const decisions: FlowDecision[] = [];
   const challenges = deps.challenges ?? new ChallengeStore();
   const flow = createFlow(opts, {
     policy: { failmode: () => 'safe' },
+    logger: pino({ level: 'silent' }),
     ...deps,
     challenges,
-    logger: pino({ level: 'silent' }),
     onDecision: (d) => decisions.push(d),
   });
   return { flow, decisions, challenges };
