@@ -40,6 +40,8 @@ export interface FreeRadiusOptions {
    * MS-CHAP2-Success with MS-MPPE-Send/Recv-Key, or MS-CHAP-Error. Default false.
    */
   mschap?: boolean;
+  /** Unlang run first in `authorize`, written verbatim (e.g. a policy that answers with a challenge). */
+  authorizeFirst?: string;
 }
 
 export interface FreeRadiusHandle {
@@ -228,6 +230,12 @@ modules {
   always ok {
     rcode = ok
   }
+  always handled {
+    rcode = handled
+  }
+  always reject {
+    rcode = reject
+  }
 ${opts.mschap ? '  mschap {\n  }\n' : ''}  files {
     filename = ${dir}/users
   }
@@ -239,6 +247,7 @@ server default {
     port = ${ports.auth}
   }
   authorize {
+${opts.authorizeFirst ?? ''}
     files
 ${opts.mschap ? '    mschap\n' : ''}    pap
     Autz-Type Status-Server {

@@ -157,6 +157,8 @@ export interface RelaySetup {
   logLines?: string;
   /** More `[edge]` lines as written (e.g. the outbound proxy keys). */
   edgeExtraToml?: string;
+  /** The `[primary]` section's lines as written; default the users file of the demo users. */
+  primaryToml?: string;
 }
 
 /**
@@ -203,8 +205,7 @@ ${management}
 upload_interval_ms = ${s.journalUploadMs ?? 30_000}
 
 [primary]
-type = "users_file"
-path = "users.txt"
+${s.primaryToml ?? 'type = "users_file"\npath = "users.txt"'}
 
 [[server]]
 mode = "${s.mode ?? 'auto'}"
