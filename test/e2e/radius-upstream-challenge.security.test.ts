@@ -29,35 +29,27 @@ const TOKEN_STATE = '0x746f6b656e2d7374617465';
 const PIN_STATE = '0x70696e2d7374617465';
 const PIN_TOKEN_STATE = '0x70696e2d746f6b656e2d7374617465';
 
+/** FreeRADIUS 3.2 unlang: answer with an Access-Challenge asking `text`, under `state`. */
+const challengeWith = (state: string, text: string, extra = '') => `{
+        update reply {
+          &Reply-Message := "${text}"
+          &State := ${state}${extra}
+          &Message-Authenticator := 0x00
+        }
+        update control {
+          &Response-Packet-Type := Access-Challenge
+        }
+        handled
+      }`;
+
 /**
  * `<user>-token-pass` → "Enter next token code" → 123456 accepts. `<user>-pin-pass` → "Enter a
  * new PIN" → 4321 → "PIN accepted. Enter next token code" → 654321 accepts. Anything else rejects.
  */
 const TOKEN_POLICY = `
     if (!&State) {
-      if (&User-Password == "%{User-Name}-token-pass") {
-        update reply {
-          &Reply-Message := "Enter next token code"
-          &State := ${TOKEN_STATE}
-          &Prompt := Echo
-          &Message-Authenticator := 0x00
-        }
-        update control {
-          &Response-Packet-Type := Access-Challenge
-        }
-        handled
-      }
-      elsif (&User-Password == "%{User-Name}-pin-pass") {
-        update reply {
-          &Reply-Message := "Enter a new PIN"
-          &State := ${PIN_STATE}
-          &Message-Authenticator := 0x00
-        }
-        update control {
-          &Response-Packet-Type := Access-Challenge
-        }
-        handled
-      }
+      if (&User-Password == "%{User-Name}-token-pass") ${challengeWith(TOKEN_STATE, 'Enter next token code', '\n          &Prompt := Echo')}
+      elsif (&User-Password == "%{User-Name}-pin-pass") ${challengeWith(PIN_STATE, 'Enter a new PIN')}
       reject
     }
     if (((&State == ${TOKEN_STATE}) && (&User-Password == "123456")) || ((&State == ${PIN_TOKEN_STATE}) && (&User-Password == "654321"))) {
@@ -69,17 +61,7 @@ const TOKEN_POLICY = `
       }
       ok
     }
-    elsif ((&State == ${PIN_STATE}) && (&User-Password == "4321")) {
-      update reply {
-        &Reply-Message := "PIN accepted. Enter next token code"
-        &State := ${PIN_TOKEN_STATE}
-        &Message-Authenticator := 0x00
-      }
-      update control {
-        &Response-Packet-Type := Access-Challenge
-      }
-      handled
-    }
+    elsif ((&State == ${PIN_STATE}) && (&User-Password == "4321")) ${challengeWith(PIN_TOKEN_STATE, 'PIN accepted. Enter next token code')}
     else {
       reject
     }

@@ -3,7 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowOptions } from '../../local-relay/src/flow/index.ts';
 import { MAX_PRIMARY_CHALLENGE_ROUNDS } from '../../local-relay/src/flow/login.ts';
 import type { LoginOutcome, LoginRequest } from '../../local-relay/src/flow/types.ts';
-import { createRadiusUpstreamPrimary } from '../../local-relay/src/primary/radius-upstream.ts';
+import {
+  createRadiusUpstreamPrimary,
+  type RadiusUpstreamConfigInput,
+} from '../../local-relay/src/primary/radius-upstream.ts';
 import {
   Attr,
   Code,
@@ -100,21 +103,33 @@ const PUSH_PREAUTH: PreauthResponse = {
   factors: { default: 'push1' },
 };
 
+/** The upstream client over these local ports, closed after the test. */
+function primaryOver(ports: number[], logger = captureLogger().logger, extra: Partial<RadiusUpstreamConfigInput> = {}) {
+  const primary = createRadiusUpstreamPrimary(
+    upstreamConfig({ hosts: ports.map((p) => `127.0.0.1:${p}`), secret: SECRET, ...extra }),
+    { logger },
+  );
+  cleanups.push(() => primary.close!());
+  return primary;
+}
+
+/** A PAP login as the relay's server hands it to the primary. */
+const papLogin = (password: string) => ({
+  username: 'tok',
+  password,
+  clientIp: '127.0.0.1',
+  raw: nasRequest({ username: 'tok', password }).raw,
+});
+
 async function setup(opts: FlowOptions, edgeDown = false) {
   const upstream = await fakeUpstream(SECRET, tokenServer);
   cleanups.push(upstream.close);
   const { logger, lines } = captureLogger();
-  const primary = createRadiusUpstreamPrimary(
-    upstreamConfig({
-      hosts: [`127.0.0.1:${upstream.port}`],
-      secret: SECRET,
-      retry_wait_ms: 200,
-      retries: 1,
-      pass_through_attr_names: ['Filter-Id', 'Session-Timeout'],
-    }),
-    { logger },
-  );
-  cleanups.push(() => primary.close!());
+  const primary = primaryOver([upstream.port], logger, {
+    retry_wait_ms: 200,
+    retries: 1,
+    pass_through_attr_names: ['Filter-Id', 'Session-Timeout'],
+  });
   const { edge, calls } = edgeDown
     ? recordingEdge(() => ({ kind: 'transport', cause: 'refused' }))
     : recordingEdge(() => ({ kind: 'ok', value: PUSH_PREAUTH }));
@@ -300,26 +315,12 @@ describe('the upstream hop', () => {
     const silent = await fakeUpstream(SECRET);
     const asking = await fakeUpstream(SECRET, tokenServer);
     cleanups.push(silent.close, asking.close);
-    const primary = createRadiusUpstreamPrimary(
-      upstreamConfig({
-        hosts: [`127.0.0.1:${silent.port}`, `127.0.0.1:${asking.port}`],
-        secret: SECRET,
-        retry_wait_ms: 100,
-      }),
-      { logger: captureLogger().logger },
-    );
-    cleanups.push(() => primary.close!());
-    const login = (pw: string) => ({
-      username: 'tok',
-      password: pw,
-      clientIp: '127.0.0.1',
-      raw: nasRequest({ username: 'tok', password: pw }).raw,
-    });
-    const first = await primary.authenticate(login('tok-pass'));
+    const primary = primaryOver([silent.port, asking.port], undefined, { retry_wait_ms: 100 });
+    const first = await primary.authenticate(papLogin('tok-pass'));
     if (first.kind !== 'challenge') throw new Error(`expected a challenge, got ${first.kind}`);
     expect(first.continuation).toMatchObject({ host: '127.0.0.1', port: asking.port });
     const before = silent.received.length;
-    expect(await primary.authenticate({ ...login('123456'), continuation: first.continuation })).toMatchObject({
+    expect(await primary.authenticate({ ...papLogin('123456'), continuation: first.continuation })).toMatchObject({
       kind: 'accept',
     });
     expect(silent.received).toHaveLength(before);
@@ -328,19 +329,10 @@ describe('the upstream hop', () => {
   it('an Access-Challenge with a bad Message-Authenticator is dropped like any unauthentic reply', async () => {
     const forged = await fakeUpstream(SECRET, (p) => ({ ...tokenServer(p), ma: 'bad' }));
     cleanups.push(forged.close);
-    const primary = createRadiusUpstreamPrimary(
-      upstreamConfig({ hosts: [`127.0.0.1:${forged.port}`], secret: SECRET, retry_wait_ms: 50, retries: 1 }),
-      { logger: captureLogger().logger },
-    );
-    cleanups.push(() => primary.close!());
-    const pw = 'tok-pass';
-    expect(
-      await primary.authenticate({
-        username: 'tok',
-        password: pw,
-        clientIp: '127.0.0.1',
-        raw: nasRequest({ username: 'tok', password: pw }).raw,
-      }),
-    ).toEqual({ kind: 'error', detail: 'RADIUS auth request timed out' });
+    const primary = primaryOver([forged.port], undefined, { retry_wait_ms: 50, retries: 1 });
+    expect(await primary.authenticate(papLogin('tok-pass'))).toEqual({
+      kind: 'error',
+      detail: 'RADIUS auth request timed out',
+    });
   });
 });
