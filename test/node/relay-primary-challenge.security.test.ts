@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowOptions } from '../../local-relay/src/flow/index.ts';
 import { MAX_PRIMARY_CHALLENGE_ROUNDS } from '../../local-relay/src/flow/login.ts';
 import type { LoginOutcome, LoginRequest } from '../../local-relay/src/flow/types.ts';
+import { PrimaryAdmission } from '../../local-relay/src/primary/admission.ts';
 import {
   createRadiusUpstreamPrimary,
   type RadiusUpstreamConfigInput,
@@ -121,7 +122,7 @@ const papLogin = (password: string) => ({
   raw: nasRequest({ username: 'tok', password }).raw,
 });
 
-async function setup(opts: FlowOptions, edgeDown = false) {
+async function setup(opts: FlowOptions, edgeDown = false, admission?: PrimaryAdmission) {
   const upstream = await fakeUpstream(SECRET, tokenServer);
   cleanups.push(upstream.close);
   const { logger, lines } = captureLogger();
@@ -133,7 +134,7 @@ async function setup(opts: FlowOptions, edgeDown = false) {
   const { edge, calls } = edgeDown
     ? recordingEdge(() => ({ kind: 'transport', cause: 'refused' }))
     : recordingEdge(() => ({ kind: 'ok', value: PUSH_PREAUTH }));
-  const { flow } = wireFlow(opts, { primary, edge, logger });
+  const { flow } = wireFlow(opts, { primary, edge, logger, ...(admission ? { admission } : {}) });
   /** A NAS request as the relay's server hands it to the flow (`raw` for the upstream client). */
   const send = (username: string, pw: string, extra: Partial<LoginRequest> = {}): Promise<LoginOutcome> =>
     flow.handle({
@@ -230,6 +231,21 @@ describe('an upstream Access-Challenge relayed to the NAS', () => {
     expect(password(t.upstream.received[0]!)).toBe('tok-pass');
     expect(await t.send('tok', '123456', { state: first.state })).toMatchObject({ code: 'accept' });
     expect(t.calls.auth.map((a) => a.factor)).toEqual(['push']);
+  });
+});
+
+describe('an answer the relay has no slot to check yet', () => {
+  it('is dropped for the NAS to retransmit, and the retransmit still continues the exchange', async () => {
+    const admission = new PrimaryAdmission({ overall: 1, perClient: 1 });
+    const t = await setup(AUTO, false, admission);
+    const first = challenged(await t.send('tok', 'tok-pass'));
+    // Another check holds the only slot.
+    const release = admission.tryEnter('another-nas')!;
+    expect(await t.send('tok', '123456', { state: first.state })).toEqual({ code: 'drop', reason: 'primary_busy' });
+    release();
+    expect(await t.send('tok', '123456', { state: first.state })).toMatchObject({ code: 'accept' });
+    // Used now: a second answer is refused.
+    expect(await t.send('tok', '123456', { state: first.state })).toMatchObject({ replyMessage: 'Unknown Challenge' });
   });
 });
 

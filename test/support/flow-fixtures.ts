@@ -50,7 +50,7 @@ export function recordingEdge(
 /** `createFlow` with a silent logger (unless given), a fresh challenge store, a `safe` site and every decision kept. */
 export function wireFlow(
   opts: FlowOptions,
-  deps: Pick<FlowDeps, 'primary' | 'edge'> & Partial<Pick<FlowDeps, 'policy' | 'challenges' | 'logger'>>,
+  deps: Pick<FlowDeps, 'primary' | 'edge'> & Partial<Pick<FlowDeps, 'policy' | 'challenges' | 'logger' | 'admission'>>,
 ) {
   const decisions: FlowDecision[] = [];
   const challenges = deps.challenges ?? new ChallengeStore();

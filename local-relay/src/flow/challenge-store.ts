@@ -75,6 +75,14 @@ export class ChallengeStore {
     return entry;
   }
 
+  /**
+   * Puts a taken entry back under its State, for a fresh TTL: its answer could not be checked at
+   * all (every primary slot busy), and the NAS's retransmit of that answer must still find it.
+   */
+  restore(state: Uint8Array, entry: ChallengeEntry): void {
+    this.#entries.set(key(state), { entry, expires: this.#now() + this.#ttlMs });
+  }
+
   /** Entries are in insertion order, so expired ones sit at the front. */
   #sweep(): void {
     const now = this.#now();

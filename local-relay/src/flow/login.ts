@@ -190,6 +190,7 @@ export class Login {
     entry: Extract<ChallengeEntry, { kind: 'primary' }>,
   ): Promise<{ passed: PrimaryAccept; factor?: string } | { done: LoginOutcome }> {
     const outcome = await this.primary(this.req.password, entry.continuation);
+    if (outcome.kind === 'busy' && this.req.state) this.deps.challenges.restore(this.req.state, entry);
     const settled = this.settlePrimary(outcome, entry.round + 1, entry.factor);
     return 'passed' in settled && entry.factor !== undefined ? { ...settled, factor: entry.factor } : settled;
   }
