@@ -134,7 +134,7 @@ async function setup(opts: FlowOptions, edgeDown = false, admission?: PrimaryAdm
   const { edge, calls } = edgeDown
     ? recordingEdge(() => ({ kind: 'transport', cause: 'refused' }))
     : recordingEdge(() => ({ kind: 'ok', value: PUSH_PREAUTH }));
-  const { flow } = wireFlow(opts, { primary, edge, logger, ...(admission ? { admission } : {}) });
+  const { flow, decisions } = wireFlow(opts, { primary, edge, logger, ...(admission ? { admission } : {}) });
   /** A NAS request as the relay's server hands it to the flow (`raw` for the upstream client). */
   const send = (username: string, pw: string, extra: Partial<LoginRequest> = {}): Promise<LoginOutcome> =>
     flow.handle({
@@ -146,7 +146,7 @@ async function setup(opts: FlowOptions, edgeDown = false, admission?: PrimaryAdm
       raw: nasRequest({ username, password: pw }).raw,
       ...extra,
     });
-  return { send, upstream, calls, lines };
+  return { send, upstream, calls, lines, decisions };
 }
 
 function challenged(o: LoginOutcome): Extract<LoginOutcome, { code: 'challenge' }> {
@@ -166,6 +166,10 @@ describe('an upstream Access-Challenge relayed to the NAS', () => {
     // Prompt and the named Session-Timeout may ride on a challenge; Filter-Id waits for the Accept.
     expect(first.attributes?.map((a) => a.type)).toEqual([Attr.Prompt, Attr.SessionTimeout]);
     expect(t.calls.preauth).toEqual([]);
+    // The upstream's text (a system-generated PIN, say) never reaches the auth-event log.
+    expect(t.decisions).toMatchObject([
+      { stage: 'primary', result: 'challenge', source: 'primary', reason: 'Access-Challenge from the primary' },
+    ]);
 
     const done = await t.send('tok', '123456', { state: first.state });
     expect(done).toMatchObject({ code: 'accept', replyMessage: 'Success. Logging you in...' });

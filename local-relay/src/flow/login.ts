@@ -180,7 +180,8 @@ export class Login {
           state,
           ...(outcome.attributes?.length ? { attributes: outcome.attributes } : {}),
         },
-        { stage: 'primary', source: 'primary' },
+        // The upstream's text stays out of the logs: it may be a system-generated PIN.
+        { stage: 'primary', source: 'primary', reason: 'Access-Challenge from the primary' },
       ),
     };
   }
