@@ -69,12 +69,14 @@ const TOKEN_POLICY = `
 
 let stack: DuoAndEdge;
 let upstream: FreeRadiusHandle;
-const relays: Record<'auto' | 'challenge', { process?: RelayProcess; port: number; dir: string }> = {
+type Mode = 'auto' | 'challenge' | 'concat';
+const relays: Record<Mode, { process?: RelayProcess; port: number; dir: string }> = {
   auto: { port: 0, dir: '' },
   challenge: { port: 0, dir: '' },
+  concat: { port: 0, dir: '' },
 };
 
-async function startRelay(mode: 'auto' | 'challenge') {
+async function startRelay(mode: Mode) {
   const r = relays[mode];
   r.dir = await stackDir(`upstream-challenge-${mode}`);
   r.port = await freeUdpPort();
@@ -87,6 +89,7 @@ async function startRelay(mode: 'auto' | 'challenge') {
     managementPort: management,
     rejectDelayMs: 0,
     mode,
+    logLevel: 'warn',
     primaryToml: `type = "radius"
 hosts = ["127.0.0.1:${upstream.port}"]
 secret = "${UPSTREAM_SECRET}"
@@ -106,7 +109,7 @@ beforeAll(async () => {
       debug: true,
     }),
   ]);
-  await Promise.all([startRelay('auto'), startRelay('challenge')]);
+  await Promise.all([startRelay('auto'), startRelay('challenge'), startRelay('concat')]);
 }, 90_000);
 
 afterAll(async () => {
@@ -118,7 +121,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function login(user: string, password: string, state?: string, mode: 'auto' | 'challenge' = 'auto') {
+function login(user: string, password: string, state?: string, mode: Mode = 'auto') {
   return radclient({
     port: relays[mode].port,
     secret: STACK_RADIUS_SECRET,
@@ -214,5 +217,18 @@ describe('challenge mode', () => {
     expect(done.code).toBe('Access-Accept');
     expect(attr(done, 'Filter-Id')).toBe('vpn-token');
     expect(duoCalls('alice')).toEqual(['preauth', 'auth']);
+  });
+});
+
+describe('concat mode, whose NAS cannot answer a challenge', () => {
+  it('fails closed: Reject naming why, a warning in the relay log, Duo never asked', async () => {
+    stack.emulator.state.clearRequests();
+    const r = await login('alice', 'alice-token-pass,push', undefined, 'concat');
+    expect(r.code).toBe('Access-Reject');
+    expect(attr(r, 'Reply-Message')).toBe(
+      'Error performing primary authentication: Access-Challenge cannot be relayed in mode concat',
+    );
+    expect(relays.concat.process!.output()).toContain('which mode concat cannot relay');
+    expect(duoCalls('alice')).toEqual([]);
   });
 });

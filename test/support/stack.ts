@@ -150,7 +150,7 @@ export interface RelaySetup {
   /** Both caps on concurrent primary checks (overall and per client); default the relay's. */
   maxPrimaryChecks?: number;
   /** The server section's mode; default `auto`. */
-  mode?: 'auto' | 'duo_only' | 'challenge';
+  mode?: 'auto' | 'duo_only' | 'challenge' | 'concat';
   /** More TOML lines for the server section (e.g. `prompt_format = "short"`). */
   serverLines?: string;
   /** More TOML lines for the [log] section (e.g. `syslog = "udp://…"`). */
