@@ -4,8 +4,8 @@ import type { PrimaryContinuation, RawAttribute } from '../primary/types.ts';
 
 /**
  * Pending Access-Challenges. The State is 32 CSPRNG bytes (unguessable), bound to the NAS address,
- * RADIUS client and User-Name that received it, valid 300 s, usable once. The store is bounded: when full, the
- * oldest challenge is dropped (its user sees `Unknown Challenge` and logs in again).
+ * RADIUS client and User-Name that received it, valid 300 s, usable once. The store is bounded:
+ * when full, the oldest challenge is dropped (its user sees `Unknown Challenge` and logs in again).
  */
 
 export type ChallengeKind =
