@@ -19,10 +19,8 @@ export interface RelayMetricSources {
    * keys become `duplicates_total{kind}`; the rest are not exported.
    */
   serverCounters?: () => Readonly<Record<string, number>>;
-  breakerState?: () => BreakerState;
-  journalDepth?: () => number;
-  /** Monotonic total of journal entries dropped (journal full). */
-  journalDropped?: () => number;
+  /** Each site's breaker and journal: their metrics carry a `site` label. */
+  sites?: () => ReadonlyArray<SiteState>;
   inFlight?: () => number;
   /** Primary checks refused at the concurrency caps, by RADIUS client name (monotonic totals). */
   primaryRefused?: () => Readonly<Record<string, number>>;
@@ -30,6 +28,15 @@ export interface RelayMetricSources {
   ldapCounters?: () => Readonly<Record<string, number>>;
   /** Monotonic total of auth events the syslog sink dropped (queue full, failed datagram). */
   syslogDropped?: () => number;
+}
+
+/** What the relay keeps per edge site, read at each scrape. */
+export interface SiteState {
+  site: string;
+  breakerState: BreakerState;
+  journalDepth: number;
+  /** Monotonic total of journal entries dropped (journal full). */
+  journalDropped: number;
 }
 
 export interface RelayMetrics {
@@ -79,8 +86,7 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     registers: [registry],
   });
 
-  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight, primaryRefused, ldapCounters } =
-    sources;
+  const { serverCounters, sites, inFlight, primaryRefused, ldapCounters } = sources;
 
   if (ldapCounters) {
     const delta = deltaSinceLastCollect();
@@ -126,36 +132,36 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     duplicates.inc({ kind: 'replayed' }, 0);
   }
 
-  if (breakerState) {
-    new Gauge({
-      name: `${PREFIX}breaker_state`,
-      help: 'Edge circuit breaker: 0 closed, 1 open (failmode answers at once; the health probe closes it).',
-      registers: [registry],
-      collect() {
-        this.set(BREAKER_STATE_VALUE[breakerState()]);
-      },
-    });
-  }
-
-  if (journalDepth) {
-    new Gauge({
-      name: `${PREFIX}journal_depth`,
-      help: 'Decisions journalled on the relay and not yet uploaded to the edge.',
-      registers: [registry],
-      collect() {
-        this.set(journalDepth());
-      },
-    });
-  }
-
-  if (journalDropped) {
+  if (sites) {
+    // A gauge per site, set afresh at each scrape; sites are fixed for the life of the process.
+    const perSite = (name: string, help: string, value: (s: SiteState) => number) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['site'] as const,
+        registers: [registry],
+        collect() {
+          for (const s of sites()) this.set({ site: s.site }, value(s));
+        },
+      });
+    perSite(
+      'breaker_state',
+      'Edge circuit breaker of each site: 0 closed, 1 open (failmode answers at once; the health probe closes it).',
+      (s) => BREAKER_STATE_VALUE[s.breakerState],
+    );
+    perSite(
+      'journal_depth',
+      'Decisions journalled on the relay and not yet uploaded to the edge, by site.',
+      (s) => s.journalDepth,
+    );
     const delta = deltaSinceLastCollect();
     new Counter({
       name: `${PREFIX}journal_dropped_total`,
-      help: 'Journal entries dropped because the journal was full.',
+      help: 'Journal entries dropped because the journal was full, by site.',
+      labelNames: ['site'] as const,
       registers: [registry],
       collect() {
-        this.inc(delta('', journalDropped()));
+        for (const s of sites()) this.inc({ site: s.site }, delta(s.site, s.journalDropped));
       },
     });
   }

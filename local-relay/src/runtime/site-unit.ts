@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Key } from '@duo-edge/contract/ed25519';
-import type { SitePolicy } from '@duo-edge/contract/wire';
+import { FAILMODE_SOURCES, type SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { CircuitBreaker } from '../edge/breaker.ts';
@@ -9,7 +9,7 @@ import { startHealthProbe } from '../edge/health-probe.ts';
 import type { RelayIdentity } from '../edge/signing.ts';
 import { createSitePolicyStore, type SitePolicyStore } from '../edge/site-policy.ts';
 import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
-import type { FlowDeps } from '../flow/index.ts';
+import type { FlowDecision, FlowDeps } from '../flow/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type JournalSync, startJournalSync } from './journal-sync.ts';
 import { policyView } from './policy-view.ts';
@@ -27,7 +27,9 @@ export interface SiteUnit {
   policy: SitePolicyStore;
   view: FlowDeps['policy'];
   journal: JournalSync;
-  /** Probe, policy refresh, heartbeat and journal uploads; `counters` are the relay-wide ones. */
+  /** A decision on a login of this site, counted for its heartbeat. */
+  countDecision(d: Pick<FlowDecision, 'result' | 'source'>): void;
+  /** Probe, policy refresh, heartbeat and journal uploads; `counters`: this site's packet counters. */
   start(counters: () => Record<string, number>): void;
   heartbeat(): Promise<boolean>;
   /** A reload: URLs, keys and timeouts from the new config. */
@@ -72,6 +74,14 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
       }
     },
   });
+  /** This site's decisions, for its heartbeat (metrics count them on their own). */
+  const decisions = {
+    decisions_allow: 0,
+    decisions_deny: 0,
+    decisions_challenge: 0,
+    failmode_allows: 0,
+    failmode_denies: 0,
+  };
   /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
   const refusals = new Map<string, number>();
   const identityOf = (t: Trust): RelayIdentity => ({ ...t.identity, site: o.site });
@@ -125,6 +135,11 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
     policy,
     view: policyView(policy),
     journal,
+    countDecision(d) {
+      decisions[`decisions_${d.result}`]++;
+      if (d.result !== 'challenge' && (FAILMODE_SOURCES as readonly string[]).includes(d.source))
+        decisions[d.result === 'allow' ? 'failmode_allows' : 'failmode_denies']++;
+    },
     start(counters) {
       probe = startHealthProbe({ breaker, client: edge, intervalMs: current.edge.probe_interval_ms, logger: log });
       beats = startHeartbeat({
@@ -133,6 +148,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
         breakerState: () => breaker.state,
         counters: () => ({
           ...counters(),
+          ...decisions,
           journal_depth: journal.journal.depth(),
           journal_dropped: journal.journal.dropped(),
           ...Object.fromEntries([...refusals].map(([code, n]) => [`edge_refused_${code}`, n])),
