@@ -226,7 +226,7 @@ describe('an edge that refuses the site as misconfigured', () => {
         timeoutMs: 1000,
       });
       expect(ok).toBe(false);
-      expect(lines).toContainEqual({ ok: false, name: 'edge http://127.0.0.1:9', detail: text });
+      expect(lines).toContainEqual({ ok: false, name: 'edge http://127.0.0.1:9 for site site-a', detail: text });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

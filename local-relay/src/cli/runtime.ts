@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { Logger } from 'pino';
 import { edgeFetchOf } from '../config/edge-proxy.ts';
@@ -61,8 +60,6 @@ export interface RuntimeOptions {
   loadConfig?: () => Promise<LoadedConfig>;
 }
 
-export { POLICY_FILE } from '../runtime/site-unit.ts';
-
 export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Promise<RelayRuntime> {
   const { config, file } = loaded;
   const log = opts.logger;
@@ -99,7 +96,6 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     const unit = await orClose(() =>
       startSiteUnit({
         site,
-        stateDir: site === config.relay.site ? config.relay.state_dir : join(config.relay.state_dir, 'sites', site),
         config,
         trust,
         logger: log,

@@ -45,12 +45,14 @@ export interface Trust {
 }
 
 export const POLICY_FILE = 'site-policy.json';
+
+/** Where a site keeps its policy and journal: `[relay] site` state_dir itself, another `state_dir/sites/<site>`. */
+export const siteStateDir = (config: RelayConfig, site: string): string =>
+  site === config.relay.site ? config.relay.state_dir : join(config.relay.state_dir, 'sites', site);
 const MAX_REFUSAL_CODES = 16;
 
 export interface SiteUnitOptions {
   site: string;
-  /** `[relay] site` keeps `state_dir` itself; another site `state_dir/sites/<site>`. */
-  stateDir: string;
   config: RelayConfig;
   trust: Trust;
   logger: Logger;
@@ -107,7 +109,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
   };
   const policy = createSitePolicyStore({
     site: o.site,
-    file: join(o.stateDir, POLICY_FILE),
+    file: join(siteStateDir(o.config, o.site), POLICY_FILE),
     configFailmode: current.relay.failmode,
     client: edge,
     refreshMs: current.edge.site_refresh_ms,
@@ -117,7 +119,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
   await policy.load();
   applyConnection();
   const journal = await startJournalSync({
-    stateDir: o.stateDir,
+    stateDir: siteStateDir(o.config, o.site),
     maxBytes: current.journal.max_bytes,
     intervalMs: current.journal.upload_interval_ms,
     sync: current.journal.sync,
