@@ -2,6 +2,7 @@ import { appendFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CheckLine, runChecks } from '../../local-relay/src/cli/check.ts';
 import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
@@ -11,6 +12,7 @@ import {
   freeUdpPort,
   type RelayProcess,
   STACK_RADIUS_SECRET,
+  scrapeMetric,
   spawnRelay,
   stackDir,
   startDuoAndEdge,
@@ -27,6 +29,7 @@ import {
 
 let stack: DuoAndEdge;
 let dir: string;
+let file: string;
 let relay: RelayProcess;
 let safe: RadiusLoginClient;
 let secure: RadiusLoginClient;
@@ -37,12 +40,14 @@ beforeAll(async () => {
   stack = await startDuoAndEdge({ sitesConfig: JSON.stringify(sites) });
   dir = await stackDir('multi-site');
   const [safePort, securePort, managementPort] = [await freeUdpPort(), await freeUdpPort(), await freeTcpPort()];
-  const file = await writeRelayConfig(dir, {
+  file = await writeRelayConfig(dir, {
     site: 'site-a',
     edgeUrls: [stack.edgeUrl],
     radiusPort: safePort,
     managementPort,
     breakerThreshold: 1,
+    // Heartbeats soon after the logins, so the edge shows each site's counters.
+    edgeExtraToml: 'heartbeat_interval_ms = 300',
   });
   await appendFile(
     file,
@@ -87,7 +92,47 @@ afterAll(async () => {
 const login = (client: RadiusLoginClient, username: string, station: string) =>
   client.login({ username, password: `${username}-pass`, callingStationId: station }, { timeoutMs: 20_000 });
 
+/** The relay's last heartbeat for a site as the edge stored it, once it is newer than `after`. */
+async function heartbeatAfter(site: string, after: number) {
+  let row: Awaited<ReturnType<DuoAndEdge['relays']>>[number] | undefined;
+  await waitFor(
+    async () => {
+      row = (await stack.relays()).find((r) => r.site === site && r.key === RELAY_A_KEY.publicKey);
+      return row !== undefined && row.last_seen > after;
+    },
+    10_000,
+    `a heartbeat for ${site}`,
+  );
+  return row!;
+}
+
 describe('several sites on one relay', () => {
+  it('duo-relay check checks the key, policy and failmode of each site', async () => {
+    const lines: CheckLine[] = [];
+    expect(await runChecks(file, (l) => lines.push(l))).toBe(true);
+    const named = (name: string) => lines.find((l) => l.name === name)?.detail;
+    expect(named(`relay key at ${stack.edgeUrl} for site site-a`)).toBe('accepted (failmode safe)');
+    expect(named(`relay key at ${stack.edgeUrl} for site site-b`)).toBe('accepted (failmode secure)');
+    expect(named('failmode for site site-a')).toMatch(/^safe at start .*signed site policy/);
+    expect(named('failmode for site site-b')).toMatch(/^secure at start .*signed site policy/);
+  });
+
+  it("each site's heartbeat carries its own counters: logins on site-a only show at site-a", async () => {
+    for (const [user, station] of [
+      ['alice', '192.0.2.31'],
+      ['carol', '192.0.2.32'],
+    ] as const) {
+      expect(CODE_NAME[(await login(safe, user, station)).replies[0]!.code]).toBe('Accept');
+    }
+    const after = Date.now();
+    const [siteA, siteB] = [await heartbeatAfter('site-a', after), await heartbeatAfter('site-b', after)];
+    expect(siteA.counters).toMatchObject({ access_requests: 2, accepts: 2, decisions_allow: 2, failmode_allows: 0 });
+    expect(siteB.counters).toMatchObject({ access_requests: 0, accepts: 0, decisions_allow: 0 });
+    // Packets no section claims are the relay's: the [relay] site reports them, once.
+    expect(siteA.counters.packets_received).toBeGreaterThanOrEqual(2);
+    expect(siteB.counters).not.toHaveProperty('packets_received');
+  });
+
   it('asks Duo for each section under its own site, and the edge audits it there', async () => {
     const since = Date.now();
     const [a, b] = await Promise.all([login(safe, 'alice', '192.0.2.41'), login(secure, 'bob', '192.0.2.42')]);
@@ -120,5 +165,9 @@ describe('several sites on one relay', () => {
     const b = await login(secure, 'dave', '192.0.2.44');
     expect([CODE_NAME[a.replies[0]!.code], a.replies[0]!.replyMessage]).toEqual(['Accept', REPLY.failSafeAllowed]);
     expect([CODE_NAME[b.replies[0]!.code], b.replies[0]!.replyMessage]).toEqual(['Reject', REPLY.failSecureDenied]);
+    // Each site's breaker under its own label.
+    for (const site of ['site-a', 'site-b']) {
+      expect(await scrapeMetric(relay.managementUrl, 'duo_relay_breaker_state', `site="${site}"`)).toBe(1);
+    }
   });
 });
