@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_B_KEY } from '../support/keys.ts';
 import { freeUdpPort, runDuoRelay, type StackProcess, spawnLocalStack } from '../support/local-stack/child.ts';
 import { freePort } from '../support/slapd.ts';
+import { siteServerToml } from '../support/stack.ts';
 
 /**
  * `duo-relay check` against the running local stack: every line [ok]; then one broken part at a
@@ -86,21 +87,7 @@ describe('duo-relay check', () => {
 
   it('a second site the key is not registered on: that site fails, by name, the first still passes', async () => {
     const port = await freeUdpPort();
-    const file = await variant(
-      'second-site',
-      (t) =>
-        `${t}
-[[server]]
-mode = "auto"
-site = "branch"
-listen = ["127.0.0.1:${port}"]
-
-[[server.client]]
-name = "branch-nas"
-ip = "127.0.0.1"
-secret = "branch-radius-secret"
-`,
-    );
+    const file = await variant('second-site', (t) => t + siteServerToml('branch', port));
     const r = await check(file);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const fails = failLines(r.stdout);

@@ -13,6 +13,7 @@ import {
   type RelayProcess,
   STACK_RADIUS_SECRET,
   scrapeMetric,
+  siteServerToml,
   spawnRelay,
   stackDir,
   startDuoAndEdge,
@@ -49,20 +50,7 @@ beforeAll(async () => {
     // Heartbeats soon after the logins, so the edge shows each site's counters.
     edgeExtraToml: 'heartbeat_interval_ms = 300',
   });
-  await appendFile(
-    file,
-    `
-[[server]]
-mode = "auto"
-site = "site-b"
-listen = ["127.0.0.1:${securePort}"]
-
-[[server.client]]
-name = "loopback"
-ip = "127.0.0.1"
-secret = "${STACK_RADIUS_SECRET}"
-`,
-  );
+  await appendFile(file, siteServerToml('site-b', securePort));
   relay = await spawnRelay(file, managementPort);
   safe = await RadiusLoginClient.open({ port: safePort, secret: STACK_RADIUS_SECRET, lanes: 1 });
   secure = await RadiusLoginClient.open({ port: securePort, secret: STACK_RADIUS_SECRET, lanes: 1 });

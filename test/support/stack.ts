@@ -230,6 +230,19 @@ secret = "${STACK_RADIUS_SECRET}"
   return file;
 }
 
+/** A further `[[server]]` in mode auto on its own edge site, one loopback client: append it to a relay.toml. */
+export const siteServerToml = (site: string, port: number, secret = STACK_RADIUS_SECRET): string => `
+[[server]]
+mode = "auto"
+site = "${site}"
+listen = ["127.0.0.1:${port}"]
+
+[[server.client]]
+name = "loopback"
+ip = "127.0.0.1"
+secret = "${secret}"
+`;
+
 /** The `start` wiring in this process; resolves once the site policy came from the edge. */
 export async function startRelayInProcess(
   file: string,

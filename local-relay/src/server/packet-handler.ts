@@ -196,7 +196,10 @@ async function runFlow(
     if (outcome.code === 'reject' && client.rejectDelayMs) await delay(client.rejectDelayMs);
     ctx.dedup.complete(key, packet.authenticator, reply.value);
     listener.send(reply.value, source);
-    ctx.count(outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges', client.site);
+    ctx.count(
+      outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges',
+      client.site,
+    );
   } catch (error) {
     ctx.count('internal_errors', client.site);
     ctx.logger.error({ err: error, client: client.name }, 'error while answering an Access-Request');

@@ -1,5 +1,5 @@
-import { FAILMODE_SOURCES } from '@duo-edge/contract/wire';
 import type { StoredDecision } from '@duo-edge/contract/audit';
+import { FAILMODE_SOURCES } from '@duo-edge/contract/wire';
 import type { RelayStatus } from '../../../relays/store.ts';
 import type { SiteOverride } from '../../override/store.ts';
 import { age, iso } from '../format.ts';
