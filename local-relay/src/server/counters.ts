@@ -33,10 +33,16 @@ export const COUNTER_NAMES = [
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 /**
- * Counted before a packet is known to come from a client, so from a section and its site: these
- * are relay-wide only. Every other counter is also kept per site.
+ * Relay-wide only: counted before a packet is known to come from a client (so from a section and
+ * its site), or, for internal errors, not always then. Every other counter is also kept per site.
  */
-export const RELAY_WIDE_COUNTERS = ['packets_received', 'dropped_stopping', 'unknown_client', 'send_errors'] as const;
+export const RELAY_WIDE_COUNTERS = [
+  'packets_received',
+  'dropped_stopping',
+  'unknown_client',
+  'send_errors',
+  'internal_errors',
+] as const;
 
 export function newCounters(): Record<CounterName, number> {
   return Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;

@@ -201,7 +201,7 @@ async function runFlow(
       client.site,
     );
   } catch (error) {
-    ctx.count('internal_errors', client.site);
+    ctx.count('internal_errors');
     ctx.logger.error({ err: error, client: client.name }, 'error while answering an Access-Request');
   } finally {
     ctx.flowEnded();
