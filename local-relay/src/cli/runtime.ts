@@ -189,7 +189,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   const addresses = await orClose(() => radius.start());
   bound = true;
   for (const unit of units.values()) {
-    // Packets no section claims yet (unknown client, stopping) have no site: the [relay] site reports them.
+    // What belongs to no site (packets before a client is known, internal errors): the [relay] site reports it.
     const relayWide = unit === main ? () => pick(radius.counters(), RELAY_WIDE_COUNTERS) : () => ({});
     unit.start(() => ({ ...radius.siteCounters(unit.site), ...relayWide() }));
   }
