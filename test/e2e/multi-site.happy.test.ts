@@ -148,6 +148,14 @@ describe('several sites on one relay', () => {
   });
 
   it('with the edge down, the safe section lets in and the secure one denies', async () => {
+    // Which failmode each site would apply, and how fresh its signed policy is, before the outage.
+    const metric = (name: string, labels: string) => scrapeMetric(relay.managementUrl, name, labels);
+    expect(await metric('duo_relay_failmode', 'site="site-a",failmode="safe"')).toBe(1);
+    expect(await metric('duo_relay_failmode', 'site="site-b",failmode="secure"')).toBe(1);
+    expect(await metric('duo_relay_failmode', 'site="site-b",failmode="safe"')).toBe(0);
+    for (const site of ['site-a', 'site-b']) {
+      expect(await metric('duo_relay_site_policy_age_seconds', `site="${site}"`)).toBeLessThan(120);
+    }
     await stack.stopEdge();
     const a = await login(safe, 'carol', '192.0.2.43');
     const b = await login(secure, 'dave', '192.0.2.44');
@@ -155,7 +163,7 @@ describe('several sites on one relay', () => {
     expect([CODE_NAME[b.replies[0]!.code], b.replies[0]!.replyMessage]).toEqual(['Reject', REPLY.failSecureDenied]);
     // Each site's breaker under its own label.
     for (const site of ['site-a', 'site-b']) {
-      expect(await scrapeMetric(relay.managementUrl, 'duo_relay_breaker_state', `site="${site}"`)).toBe(1);
+      expect(await metric('duo_relay_breaker_state', `site="${site}"`)).toBe(1);
     }
   });
 });

@@ -1,6 +1,5 @@
-import type { BreakerState } from '@duo-edge/contract/heartbeat';
 import { describe, expect, it } from 'vitest';
-import { createRelayMetrics } from '../../local-relay/src/ops/metrics.ts';
+import { createRelayMetrics, type SiteState } from '../../local-relay/src/ops/metrics.ts';
 
 /** The value of one sample line, e.g. `duo_relay_in_flight 3`, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -45,9 +44,9 @@ describe('relay metrics', () => {
   });
 
   it('reads mirrored gauges live from their getters at each scrape, each site under its own label', async () => {
-    const states: Record<string, { breakerState: BreakerState; journalDepth: number; journalDropped: number }> = {
-      'site-a': { breakerState: 'closed', journalDepth: 0, journalDropped: 0 },
-      'site-b': { breakerState: 'closed', journalDepth: 3, journalDropped: 0 },
+    const states: Record<string, Omit<SiteState, 'site'>> = {
+      'site-a': { failmode: 'safe', policyAgeSeconds: 12, breakerState: 'closed', journalDepth: 0, journalDropped: 0 },
+      'site-b': { failmode: 'secure', breakerState: 'closed', journalDepth: 3, journalDropped: 0 },
     };
     let inFlight = 2;
     const m = createRelayMetrics({
@@ -60,16 +59,25 @@ describe('relay metrics', () => {
     expect(sample(text, 'duo_relay_journal_depth{site="site-a"}')).toBe(0);
     expect(sample(text, 'duo_relay_journal_depth{site="site-b"}')).toBe(3);
     expect(sample(text, 'duo_relay_in_flight')).toBe(2);
+    expect(sample(text, 'duo_relay_failmode{site="site-a",failmode="safe"}')).toBe(1);
+    expect(sample(text, 'duo_relay_failmode{site="site-a",failmode="secure"}')).toBe(0);
+    expect(sample(text, 'duo_relay_failmode{site="site-b",failmode="safe"}')).toBe(0);
+    expect(sample(text, 'duo_relay_failmode{site="site-b",failmode="secure"}')).toBe(1);
+    expect(sample(text, 'duo_relay_site_policy_age_seconds{site="site-a"}')).toBe(12);
+    // No signed policy yet: no age rather than a made-up one.
+    expect(text).not.toContain('duo_relay_site_policy_age_seconds{site="site-b"}');
 
     // One site's edge path fails: only its breaker opens.
     states['site-b']!.breakerState = 'open';
     states['site-a']!.journalDepth = 17;
+    states['site-a']!.policyAgeSeconds = 75;
     inFlight = 0;
     text = await m.registry.metrics();
     expect(sample(text, 'duo_relay_breaker_state{site="site-a"}')).toBe(0);
     expect(sample(text, 'duo_relay_breaker_state{site="site-b"}')).toBe(1);
     expect(sample(text, 'duo_relay_journal_depth{site="site-a"}')).toBe(17);
     expect(sample(text, 'duo_relay_journal_depth{site="site-b"}')).toBe(3);
+    expect(sample(text, 'duo_relay_site_policy_age_seconds{site="site-a"}')).toBe(75);
     expect(sample(text, 'duo_relay_in_flight')).toBe(0);
 
     states['site-b']!.breakerState = 'closed';
@@ -115,8 +123,8 @@ describe('relay metrics', () => {
     let server: Record<string, number> = { malformed: 4 };
     const m = createRelayMetrics({
       sites: () => [
-        { site: 'site-a', breakerState: 'closed', journalDepth: 0, journalDropped: dropped },
-        { site: 'site-b', breakerState: 'closed', journalDepth: 0, journalDropped: 1 },
+        { site: 'site-a', failmode: 'safe', breakerState: 'closed', journalDepth: 0, journalDropped: dropped },
+        { site: 'site-b', failmode: 'secure', breakerState: 'closed', journalDepth: 0, journalDropped: 1 },
       ],
       serverCounters: () => server,
     });
@@ -148,6 +156,8 @@ describe('relay metrics', () => {
     const text = await createRelayMetrics({}).registry.metrics();
     for (const name of [
       'breaker_state',
+      'failmode',
+      'site_policy_age_seconds',
       'journal_depth',
       'journal_dropped_total',
       'in_flight',

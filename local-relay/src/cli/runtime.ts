@@ -172,6 +172,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     sites: () =>
       [...units.values()].map((u) => ({
         site: u.site,
+        ...policyState(u.policy.current()),
         breakerState: u.breaker.state,
         journalDepth: u.journal.journal.depth(),
         journalDropped: u.journal.journal.dropped(),
@@ -345,6 +346,14 @@ async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   const edgeKeys = await loadEdgePublicKeys(config.edge.public_keys);
   if (!edgeKeys.ok) throw new ConfigError(file, [{ path: 'edge.public_keys', message: edgeKeys.error }]);
   return { identity: identity.value, edgeKeys: edgeKeys.value };
+}
+
+/** The failmode in force and how old its signed policy is, for the metrics. */
+function policyState({ failmode, policy }: ReturnType<SitePolicyStore['current']>) {
+  return {
+    failmode,
+    ...(policy ? { policyAgeSeconds: Math.max(0, Math.floor(Date.now() / 1000) - policy.edge_time) } : {}),
+  };
 }
 
 const pick = (all: Record<string, number>, names: readonly string[]) =>

@@ -1,4 +1,5 @@
 import type { BreakerState } from '@duo-edge/contract/heartbeat';
+import { type Failmode, failmodeSchema } from '@duo-edge/contract/wire';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_COUNTERS } from '../server/counters.ts';
 
@@ -33,6 +34,10 @@ export interface RelayMetricSources {
 /** What the relay keeps per edge site, read at each scrape. */
 export interface SiteState {
   site: string;
+  /** The failmode this site's logins get while the edge is unreachable. */
+  failmode: Failmode;
+  /** Since the edge signed the policy in force; undefined before any signed policy. */
+  policyAgeSeconds?: number;
   breakerState: BreakerState;
   journalDepth: number;
   /** Monotonic total of journal entries dropped (journal full). */
@@ -133,15 +138,19 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
   }
 
   if (sites) {
-    // A gauge per site, set afresh at each scrape; sites are fixed for the life of the process.
-    const perSite = (name: string, help: string, value: (s: SiteState) => number) =>
+    // A gauge per site, set afresh at each scrape; a site without a value has no sample.
+    const perSite = (name: string, help: string, value: (s: SiteState) => number | undefined) =>
       new Gauge({
         name: `${PREFIX}${name}`,
         help,
         labelNames: ['site'] as const,
         registers: [registry],
         collect() {
-          for (const s of sites()) this.set({ site: s.site }, value(s));
+          this.reset();
+          for (const s of sites()) {
+            const v = value(s);
+            if (v !== undefined) this.set({ site: s.site }, v);
+          }
         },
       });
     perSite(
@@ -153,6 +162,23 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
       'journal_depth',
       'Decisions journalled on the relay and not yet uploaded to the edge, by site.',
       (s) => s.journalDepth,
+    );
+    new Gauge({
+      name: `${PREFIX}failmode`,
+      help: 'The failmode in force for each site while the edge is unreachable: 1 on its failmode, 0 on the other.',
+      labelNames: ['site', 'failmode'] as const,
+      registers: [registry],
+      collect() {
+        for (const s of sites()) {
+          for (const failmode of failmodeSchema.options)
+            this.set({ site: s.site, failmode }, Number(s.failmode === failmode));
+        }
+      },
+    });
+    perSite(
+      'site_policy_age_seconds',
+      'Seconds since the edge signed the site policy in force (it grows while the edge is unreachable); absent before any.',
+      (s) => s.policyAgeSeconds,
     );
     const delta = deltaSinceLastCollect();
     new Counter({
