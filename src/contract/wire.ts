@@ -11,6 +11,8 @@ export const factorSchema = z.enum(['auto', 'push', 'phone', 'sms', 'passcode'])
 export const factorPreferenceSchema = z.enum(['auto', 'push', 'phone', 'passcode']);
 /** Who made a decision; the audit log's `source` column. `override`: an admin's primary-only override. */
 export const decisionSourceSchema = z.enum(['duo', 'failmode-edge', 'failmode-relay', 'policy', 'exempt', 'override']);
+/** The sources of decisions the failmode made (the edge's, or the relay's while the edge was unreachable). */
+export const FAILMODE_SOURCES: readonly DecisionSource[] = ['failmode-edge', 'failmode-relay'];
 
 const username = z.string().min(1).max(253);
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);

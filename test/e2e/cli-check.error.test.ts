@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RELAY_B_KEY } from '../support/keys.ts';
 import { freeUdpPort, runDuoRelay, type StackProcess, spawnLocalStack } from '../support/local-stack/child.ts';
 import { freePort } from '../support/slapd.ts';
+import { siteServerToml } from '../support/stack.ts';
 
 /**
  * `duo-relay check` against the running local stack: every line [ok]; then one broken part at a
@@ -39,13 +40,25 @@ describe('duo-relay check', () => {
     const r = await check(join(stack.stateDir, 'relay.toml'));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(failLines(r.stdout)).toEqual([]);
-    for (const name of ['config', 'relay key', 'edge http', 'relay key at', 'clock vs', 'Duo via', 'udp', 'primary']) {
+    for (const name of [
+      'config',
+      'relay key',
+      'failmode for site demo',
+      'edge http',
+      'relay key at http\\S+ for site demo',
+      'clock vs',
+      'Duo via',
+      'udp',
+      'primary',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^\\[ok\\] +${name}`, 'm'));
     }
     // Which failmode holds while the edge is unreachable, and why; the timeouts against the deadlines.
-    expect(r.stdout).toMatch(/^\[ok\] +failmode via http\S+: safe when the edge is unreachable: signed site policy/m);
     expect(r.stdout).toMatch(
-      /^\[ok\] +timeouts vs http\S+: edge\.preauth_timeout_ms = \d+ ms exceeds the edge's deadline/m,
+      /^\[ok\] +failmode via http\S+ for site demo: safe when the edge is unreachable: signed site policy/m,
+    );
+    expect(r.stdout).toMatch(
+      /^\[ok\] +timeouts vs http\S+ for site demo: edge\.preauth_timeout_ms = \d+ ms exceeds the edge's deadline/m,
     );
     expect(r.stdout).toContain('all checks passed');
   });
@@ -67,9 +80,26 @@ describe('duo-relay check', () => {
     const fails = failLines(r.stdout);
     expect(fails).toHaveLength(1);
     expect(fails[0]).toMatch(
-      /^\[FAIL\] relay key at http:\/\/127\.0\.0\.1:\d+: refused \(HTTP 401\): register public key/,
+      /^\[FAIL\] relay key at http:\/\/127\.0\.0\.1:\d+ for site demo: refused \(HTTP 401\): register public key/,
     );
     expect(fails[0]).toContain(publicKey);
+  });
+
+  it('a second site the key is not registered on: that site fails, by name, the first still passes', async () => {
+    const port = await freeUdpPort();
+    const file = await variant('second-site', (t) => t + siteServerToml('branch', port));
+    const r = await check(file);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const fails = failLines(r.stdout);
+    expect(fails).toHaveLength(1);
+    expect(fails[0]).toMatch(
+      /^\[FAIL\] relay key at http:\/\/127\.0\.0\.1:\d+ for site branch: refused \(HTTP 401\): register public key \S+ for site "branch"/,
+    );
+    expect(r.stdout).toMatch(/^\[ok\] +relay key at http\S+ for site demo: accepted \(failmode safe\)/m);
+    // Each site's own failmode line: the demo site's saved policy, the branch's from relay.toml alone.
+    expect(r.stdout).toMatch(/^\[ok\] +failmode for site demo: safe at start .*signed site policy/m);
+    expect(r.stdout).toMatch(/^\[ok\] +failmode for site branch: safe at start .*relay\.failmode/m);
+    expect(r.stdout).toContain('some checks FAILED');
   });
 
   it('wrong edge public key: the answer does not verify', async () => {

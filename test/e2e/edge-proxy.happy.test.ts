@@ -83,7 +83,7 @@ describe('edge calls through an outbound proxy', () => {
           `reachable via proxy ${proxy.url} (absolute-form, with edge.proxy_credentials)`,
         ),
       });
-      expect(lines.find((l) => l.name === `relay key at http://${hidden}`)).toMatchObject({ ok: true });
+      expect(lines.find((l) => l.name === `relay key at http://${hidden} for site site-a`)).toMatchObject({ ok: true });
       expect(JSON.stringify(lines)).not.toContain(CREDENTIALS);
 
       const since = Date.now();

@@ -186,7 +186,7 @@ describe('offline journal across a kill -9', () => {
       answered.push({ user, source: EXEMPT.includes(user) ? 'exempt' : 'failmode-relay' });
     }
     const metrics = await (await fetch(`http://127.0.0.1:${managementPort}/metrics`)).text();
-    const depth = Number(/^duo_relay_journal_depth (\d+)$/m.exec(metrics)?.[1]);
+    const depth = Number(/^duo_relay_journal_depth\{site="site-a"\} (\d+)$/m.exec(metrics)?.[1]);
     expect(depth).toBeGreaterThanOrEqual(answered.length);
   });
 
@@ -195,7 +195,7 @@ describe('offline journal across a kill -9', () => {
     await waitFor(
       async () => {
         const metrics = await (await fetch(`http://127.0.0.1:${managementPort}/metrics`)).text();
-        return /^duo_relay_journal_depth 0$/m.test(metrics);
+        return /^duo_relay_journal_depth\{site="site-a"\} 0$/m.test(metrics);
       },
       30_000,
       'the journal to drain',

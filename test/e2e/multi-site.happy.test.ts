@@ -2,6 +2,7 @@ import { appendFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CheckLine, runChecks } from '../../local-relay/src/cli/check.ts';
 import { CODE_NAME, RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import { testSitesConfig } from '../support/edge-bindings.ts';
 import { RELAY_A_KEY } from '../support/keys.ts';
@@ -11,6 +12,8 @@ import {
   freeUdpPort,
   type RelayProcess,
   STACK_RADIUS_SECRET,
+  scrapeMetric,
+  siteServerToml,
   spawnRelay,
   stackDir,
   startDuoAndEdge,
@@ -27,6 +30,7 @@ import {
 
 let stack: DuoAndEdge;
 let dir: string;
+let file: string;
 let relay: RelayProcess;
 let safe: RadiusLoginClient;
 let secure: RadiusLoginClient;
@@ -37,27 +41,16 @@ beforeAll(async () => {
   stack = await startDuoAndEdge({ sitesConfig: JSON.stringify(sites) });
   dir = await stackDir('multi-site');
   const [safePort, securePort, managementPort] = [await freeUdpPort(), await freeUdpPort(), await freeTcpPort()];
-  const file = await writeRelayConfig(dir, {
+  file = await writeRelayConfig(dir, {
     site: 'site-a',
     edgeUrls: [stack.edgeUrl],
     radiusPort: safePort,
     managementPort,
     breakerThreshold: 1,
+    // Heartbeats soon after the logins, so the edge shows each site's counters.
+    edgeExtraToml: 'heartbeat_interval_ms = 300',
   });
-  await appendFile(
-    file,
-    `
-[[server]]
-mode = "auto"
-site = "site-b"
-listen = ["127.0.0.1:${securePort}"]
-
-[[server.client]]
-name = "loopback"
-ip = "127.0.0.1"
-secret = "${STACK_RADIUS_SECRET}"
-`,
-  );
+  await appendFile(file, siteServerToml('site-b', securePort));
   relay = await spawnRelay(file, managementPort);
   safe = await RadiusLoginClient.open({ port: safePort, secret: STACK_RADIUS_SECRET, lanes: 1 });
   secure = await RadiusLoginClient.open({ port: securePort, secret: STACK_RADIUS_SECRET, lanes: 1 });
@@ -87,7 +80,47 @@ afterAll(async () => {
 const login = (client: RadiusLoginClient, username: string, station: string) =>
   client.login({ username, password: `${username}-pass`, callingStationId: station }, { timeoutMs: 20_000 });
 
+/** The relay's last heartbeat for a site as the edge stored it, once it is newer than `after`. */
+async function heartbeatAfter(site: string, after: number) {
+  let row: Awaited<ReturnType<DuoAndEdge['relays']>>[number] | undefined;
+  await waitFor(
+    async () => {
+      row = (await stack.relays()).find((r) => r.site === site && r.key === RELAY_A_KEY.publicKey);
+      return row !== undefined && row.last_seen > after;
+    },
+    10_000,
+    `a heartbeat for ${site}`,
+  );
+  return row!;
+}
+
 describe('several sites on one relay', () => {
+  it('duo-relay check checks the key, policy and failmode of each site', async () => {
+    const lines: CheckLine[] = [];
+    expect(await runChecks(file, (l) => lines.push(l))).toBe(true);
+    const named = (name: string) => lines.find((l) => l.name === name)?.detail;
+    expect(named(`relay key at ${stack.edgeUrl} for site site-a`)).toBe('accepted (failmode safe)');
+    expect(named(`relay key at ${stack.edgeUrl} for site site-b`)).toBe('accepted (failmode secure)');
+    expect(named('failmode for site site-a')).toMatch(/^safe at start .*signed site policy/);
+    expect(named('failmode for site site-b')).toMatch(/^secure at start .*signed site policy/);
+  });
+
+  it("each site's heartbeat carries its own counters: logins on site-a only show at site-a", async () => {
+    for (const [user, station] of [
+      ['alice', '192.0.2.31'],
+      ['carol', '192.0.2.32'],
+    ] as const) {
+      expect(CODE_NAME[(await login(safe, user, station)).replies[0]!.code]).toBe('Accept');
+    }
+    const after = Date.now();
+    const [siteA, siteB] = [await heartbeatAfter('site-a', after), await heartbeatAfter('site-b', after)];
+    expect(siteA.counters).toMatchObject({ access_requests: 2, accepts: 2, decisions_allow: 2, failmode_allows: 0 });
+    expect(siteB.counters).toMatchObject({ access_requests: 0, accepts: 0, decisions_allow: 0 });
+    // Packets no section claims are the relay's: the [relay] site reports them, once.
+    expect(siteA.counters.packets_received).toBeGreaterThanOrEqual(2);
+    expect(siteB.counters).not.toHaveProperty('packets_received');
+  });
+
   it('asks Duo for each section under its own site, and the edge audits it there', async () => {
     const since = Date.now();
     const [a, b] = await Promise.all([login(safe, 'alice', '192.0.2.41'), login(secure, 'bob', '192.0.2.42')]);
@@ -115,10 +148,22 @@ describe('several sites on one relay', () => {
   });
 
   it('with the edge down, the safe section lets in and the secure one denies', async () => {
+    // Which failmode each site would apply, and how fresh its signed policy is, before the outage.
+    const metric = (name: string, labels: string) => scrapeMetric(relay.managementUrl, name, labels);
+    expect(await metric('duo_relay_failmode', 'site="site-a",failmode="safe"')).toBe(1);
+    expect(await metric('duo_relay_failmode', 'site="site-b",failmode="secure"')).toBe(1);
+    expect(await metric('duo_relay_failmode', 'site="site-b",failmode="safe"')).toBe(0);
+    for (const site of ['site-a', 'site-b']) {
+      expect(await metric('duo_relay_site_policy_age_seconds', `site="${site}"`)).toBeLessThan(120);
+    }
     await stack.stopEdge();
     const a = await login(safe, 'carol', '192.0.2.43');
     const b = await login(secure, 'dave', '192.0.2.44');
     expect([CODE_NAME[a.replies[0]!.code], a.replies[0]!.replyMessage]).toEqual(['Accept', REPLY.failSafeAllowed]);
     expect([CODE_NAME[b.replies[0]!.code], b.replies[0]!.replyMessage]).toEqual(['Reject', REPLY.failSecureDenied]);
+    // Each site's breaker under its own label.
+    for (const site of ['site-a', 'site-b']) {
+      expect(await metric('duo_relay_breaker_state', `site="${site}"`)).toBe(1);
+    }
   });
 });

@@ -126,6 +126,33 @@ describe('import-authproxy on samples from Duo documentation', () => {
     expect(keysOf(result.notes, 'changed')).toEqual(['radius_client', 'server']);
   });
 
+  it('several ldap_server_auto sections: each distinct ikey is a site, a shared one joins its site', async () => {
+    const result = await convert('ldap-sites');
+    const config = await load('ldap-sites', result);
+    expect(config.server.map((s) => s.site)).toEqual([undefined]);
+    expect(config.ldap_server.map((s) => [s.listen[0], s.site])).toEqual([
+      ['0.0.0.0:389', undefined],
+      ['0.0.0.0:1389', 'hq-2'],
+      ['0.0.0.0:2389', 'hq-3'],
+      ['0.0.0.0:3389', 'hq-2'],
+    ]);
+    const site = siteConfig(result);
+    expect(Object.keys(site.sites)).toEqual(['hq', 'hq-2', 'hq-3']);
+    expect(site.sites).toMatchObject({
+      hq: { integration: 'hq', failmode: 'safe' },
+      'hq-2': { integration: 'hq-2', failmode: 'secure' },
+      'hq-3': { integration: 'hq-3', failmode: 'secure' },
+    });
+    expect(Object.values(site.integrations).map((i) => i.ikey)).toEqual([
+      'DIVPNAPPLICATION0001',
+      'DIJIRAAPPLICATION001',
+      'DIFIREWALLADMIN00001',
+    ]);
+    // The one relay key on every site.
+    for (const s of Object.values(site.sites)) expect(JSON.stringify(s.relay_keys)).toContain(RELAY_A_KEY.publicKey);
+    expect(keysOf(result.notes, 'unsupported', 'unknown')).toEqual([]);
+  });
+
   it('ldap_server_auto: an [[ldap_server]] in front of the ad_client primary, Duo defaults written out', async () => {
     const result = await convert('ldap-server');
     const config = await load('ldap-server', result);

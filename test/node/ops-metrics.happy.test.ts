@@ -1,6 +1,5 @@
-import type { BreakerState } from '@duo-edge/contract/heartbeat';
 import { describe, expect, it } from 'vitest';
-import { createRelayMetrics } from '../../local-relay/src/ops/metrics.ts';
+import { createRelayMetrics, type SiteState } from '../../local-relay/src/ops/metrics.ts';
 
 /** The value of one sample line, e.g. `duo_relay_in_flight 3`, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -44,30 +43,45 @@ describe('relay metrics', () => {
     expect(sample(text, 'duo_relay_edge_request_duration_seconds_count{stage="auth",outcome="ok"}')).toBeUndefined();
   });
 
-  it('reads mirrored gauges live from their getters at each scrape', async () => {
-    let breaker: BreakerState = 'closed';
-    let depth = 0;
+  it('reads mirrored gauges live from their getters at each scrape, each site under its own label', async () => {
+    const states: Record<string, Omit<SiteState, 'site'>> = {
+      'site-a': { failmode: 'safe', policyAgeSeconds: 12, breakerState: 'closed', journalDepth: 0, journalDropped: 0 },
+      'site-b': { failmode: 'secure', breakerState: 'closed', journalDepth: 3, journalDropped: 0 },
+    };
     let inFlight = 2;
     const m = createRelayMetrics({
-      breakerState: () => breaker,
-      journalDepth: () => depth,
+      sites: () => Object.entries(states).map(([site, s]) => ({ site, ...s })),
       inFlight: () => inFlight,
     });
     let text = await m.registry.metrics();
-    expect(sample(text, 'duo_relay_breaker_state')).toBe(0);
-    expect(sample(text, 'duo_relay_journal_depth')).toBe(0);
+    expect(sample(text, 'duo_relay_breaker_state{site="site-a"}')).toBe(0);
+    expect(sample(text, 'duo_relay_breaker_state{site="site-b"}')).toBe(0);
+    expect(sample(text, 'duo_relay_journal_depth{site="site-a"}')).toBe(0);
+    expect(sample(text, 'duo_relay_journal_depth{site="site-b"}')).toBe(3);
     expect(sample(text, 'duo_relay_in_flight')).toBe(2);
+    expect(sample(text, 'duo_relay_failmode{site="site-a",failmode="safe"}')).toBe(1);
+    expect(sample(text, 'duo_relay_failmode{site="site-a",failmode="secure"}')).toBe(0);
+    expect(sample(text, 'duo_relay_failmode{site="site-b",failmode="safe"}')).toBe(0);
+    expect(sample(text, 'duo_relay_failmode{site="site-b",failmode="secure"}')).toBe(1);
+    expect(sample(text, 'duo_relay_site_policy_age_seconds{site="site-a"}')).toBe(12);
+    // No signed policy yet: no age rather than a made-up one.
+    expect(text).not.toContain('duo_relay_site_policy_age_seconds{site="site-b"}');
 
-    breaker = 'open';
-    depth = 17;
+    // One site's edge path fails: only its breaker opens.
+    states['site-b']!.breakerState = 'open';
+    states['site-a']!.journalDepth = 17;
+    states['site-a']!.policyAgeSeconds = 75;
     inFlight = 0;
     text = await m.registry.metrics();
-    expect(sample(text, 'duo_relay_breaker_state')).toBe(1);
-    expect(sample(text, 'duo_relay_journal_depth')).toBe(17);
+    expect(sample(text, 'duo_relay_breaker_state{site="site-a"}')).toBe(0);
+    expect(sample(text, 'duo_relay_breaker_state{site="site-b"}')).toBe(1);
+    expect(sample(text, 'duo_relay_journal_depth{site="site-a"}')).toBe(17);
+    expect(sample(text, 'duo_relay_journal_depth{site="site-b"}')).toBe(3);
+    expect(sample(text, 'duo_relay_site_policy_age_seconds{site="site-a"}')).toBe(75);
     expect(sample(text, 'duo_relay_in_flight')).toBe(0);
 
-    breaker = 'closed';
-    expect(sample(await m.registry.metrics(), 'duo_relay_breaker_state')).toBe(0);
+    states['site-b']!.breakerState = 'closed';
+    expect(sample(await m.registry.metrics(), 'duo_relay_breaker_state{site="site-b"}')).toBe(0);
   });
 
   it('maps server counters to drops by reason and duplicates by kind, as counters', async () => {
@@ -107,16 +121,24 @@ describe('relay metrics', () => {
   it('keeps mirrored counters monotonic when their source restarts from zero', async () => {
     let dropped = 7;
     let server: Record<string, number> = { malformed: 4 };
-    const m = createRelayMetrics({ journalDropped: () => dropped, serverCounters: () => server });
+    const m = createRelayMetrics({
+      sites: () => [
+        { site: 'site-a', failmode: 'safe', breakerState: 'closed', journalDepth: 0, journalDropped: dropped },
+        { site: 'site-b', failmode: 'secure', breakerState: 'closed', journalDepth: 0, journalDropped: 1 },
+      ],
+      serverCounters: () => server,
+    });
     let text = await m.registry.metrics();
     expect(text).toContain('# TYPE duo_relay_journal_dropped_total counter');
-    expect(sample(text, 'duo_relay_journal_dropped_total')).toBe(7);
+    expect(sample(text, 'duo_relay_journal_dropped_total{site="site-a"}')).toBe(7);
+    expect(sample(text, 'duo_relay_journal_dropped_total{site="site-b"}')).toBe(1);
     expect(sample(text, 'duo_relay_packets_dropped_total{reason="malformed"}')).toBe(4);
 
     dropped = 2;
     server = { malformed: 1 };
     text = await m.registry.metrics();
-    expect(sample(text, 'duo_relay_journal_dropped_total')).toBe(9);
+    expect(sample(text, 'duo_relay_journal_dropped_total{site="site-a"}')).toBe(9);
+    expect(sample(text, 'duo_relay_journal_dropped_total{site="site-b"}')).toBe(1);
     expect(sample(text, 'duo_relay_packets_dropped_total{reason="malformed"}')).toBe(5);
   });
 
@@ -134,6 +156,8 @@ describe('relay metrics', () => {
     const text = await createRelayMetrics({}).registry.metrics();
     for (const name of [
       'breaker_state',
+      'failmode',
+      'site_policy_age_seconds',
       'journal_depth',
       'journal_dropped_total',
       'in_flight',

@@ -135,11 +135,11 @@ describe('ops wiring with the edge unreachable', () => {
 
     const metrics = (await get(`${s.runtime.managementUrl}/metrics`)).body;
     expect(metrics).toContain('duo_relay_decisions_total{result="allow",source="failmode-relay"} 1');
-    expect(metrics).toContain('duo_relay_journal_depth 1');
+    expect(metrics).toContain('duo_relay_journal_depth{site="site-a"} 1');
     expect(metrics).toMatch(
       /duo_relay_edge_request_duration_seconds_count\{stage="preauth",outcome="transport"\} [1-9]/,
     );
-    expect(metrics).toMatch(/duo_relay_breaker_state [01]/);
+    expect(metrics).toMatch(/duo_relay_breaker_state\{site="site-a"\} [01]/);
     expect(metrics).toContain('duo_relay_in_flight 0');
 
     // A wrong password is a decision too (primary), never journalled: the edge is not involved.
@@ -226,7 +226,7 @@ describe('an edge that refuses the site as misconfigured', () => {
         timeoutMs: 1000,
       });
       expect(ok).toBe(false);
-      expect(lines).toContainEqual({ ok: false, name: 'edge http://127.0.0.1:9', detail: text });
+      expect(lines).toContainEqual({ ok: false, name: 'edge http://127.0.0.1:9 for site site-a', detail: text });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -12,6 +12,7 @@ import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { DecisionHook } from '../../local-relay/src/flow/index.ts';
 import type { LogLevel } from '../../local-relay/src/log.ts';
 import { derive, formatScryptHash } from '../../local-relay/src/primary/scrypt-hash.ts';
+import type { RelayStatus } from '../../src/relays/store.ts';
 import { RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import type { EmulatorOptions, RunningEmulator } from './duo-emulator/index.ts';
 import {
@@ -61,6 +62,8 @@ export interface DuoAndEdge {
   startEdgeAgain(bindings?: Partial<EdgeSecretsAndVars>): Promise<void>;
   /** GET /admin/v1/decisions (newest first) with the test admin token. */
   decisions(query: Record<string, string | number>): Promise<StoredDecision[]>;
+  /** GET /admin/v1/relays: each relay's last heartbeat, one row per site and key. */
+  relays(): Promise<RelayStatus[]>;
   close(): Promise<void>;
 }
 
@@ -106,11 +109,10 @@ export async function startDuoAndEdge(
     },
     async decisions(query) {
       const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
-      const res = await fetch(`${edgeUrl}/admin/v1/decisions?${qs}`, {
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-      });
-      if (!res.ok) throw new Error(`admin decisions: HTTP ${res.status}`);
-      return ((await res.json()) as { records: StoredDecision[] }).records;
+      return (await adminGet<{ records: StoredDecision[] }>(edgeUrl, `decisions?${qs}`)).records;
+    },
+    async relays() {
+      return (await adminGet<{ relays: RelayStatus[] }>(edgeUrl, 'relays')).relays;
     },
     async close() {
       await edge?.stop();
@@ -118,6 +120,12 @@ export async function startDuoAndEdge(
       await rm(persistDir, { recursive: true, force: true });
     },
   };
+}
+
+async function adminGet<T>(edgeUrl: string, path: string): Promise<T> {
+  const res = await fetch(`${edgeUrl}/admin/v1/${path}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  if (!res.ok) throw new Error(`admin ${path}: HTTP ${res.status}`);
+  return (await res.json()) as T;
 }
 
 // ---- relay config ---------------------------------------------------------------------------------
@@ -222,6 +230,19 @@ secret = "${STACK_RADIUS_SECRET}"
   await writeFile(file, toml);
   return file;
 }
+
+/** A further `[[server]]` in mode auto on its own edge site, one loopback client: append it to a relay.toml. */
+export const siteServerToml = (site: string, port: number, secret = STACK_RADIUS_SECRET): string => `
+[[server]]
+mode = "auto"
+site = "${site}"
+listen = ["127.0.0.1:${port}"]
+
+[[server.client]]
+name = "loopback"
+ip = "127.0.0.1"
+secret = "${secret}"
+`;
 
 /** The `start` wiring in this process; resolves once the site policy came from the edge. */
 export async function startRelayInProcess(

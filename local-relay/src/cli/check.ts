@@ -9,6 +9,7 @@ import { edgeFetchOf, proxyHop } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
+import { sitesOf } from '../config/section-site.ts';
 import { CircuitBreaker } from '../edge/breaker.ts';
 import { createEdgeClient, describe, refusalHint } from '../edge/client.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
@@ -19,8 +20,8 @@ import { correctionText, EDGE_DEADLINE_MARGIN_MS, stageTimeouts } from '../edge/
 import { checkLdapListeners } from '../ldap/check.ts';
 import { createPrimary } from '../primary/index.ts';
 import { Code } from '../radius/index.ts';
+import { POLICY_FILE, siteStateDir } from '../runtime/site-unit.ts';
 import { createRadiusClient } from './radius-client.ts';
-import { POLICY_FILE } from './runtime.ts';
 
 /**
  * `duo-relay check`: Duo's authproxy_connectivity_tool for this relay. One line per check,
@@ -81,20 +82,35 @@ export async function runChecks(
   const edgeKey = await loadEdgePublicKeys(config.edge.public_keys);
   if (!edgeKey.ok) emit(false, 'edge public key', edgeKey.error);
 
-  const saved = await loadPolicy(join(config.relay.state_dir, POLICY_FILE), config.relay.site);
-  const offline = saved.ok
-    ? { failmode: saved.value.failmode, from: 'disk' as const, policy: saved.value }
-    : config.relay.failmode
-      ? { failmode: config.relay.failmode, from: 'config' as const }
-      : { failmode: 'secure' as const, from: 'default' as const };
-  emit(true, 'failmode', `${offline.failmode} at start while the edge is unreachable: ${failmodeReason(offline)}`);
+  // Every site the sections use has its own policy, failmode and registration of this key.
+  const sites = sitesOf(config);
+  for (const site of sites) {
+    const saved = await loadPolicy(join(siteStateDir(config, site), POLICY_FILE), site);
+    const offline = saved.ok
+      ? { failmode: saved.value.failmode, from: 'disk' as const, policy: saved.value }
+      : config.relay.failmode
+        ? { failmode: config.relay.failmode, from: 'config' as const }
+        : { failmode: 'secure' as const, from: 'default' as const };
+    emit(
+      true,
+      `failmode for site ${site}`,
+      `${offline.failmode} at start while the edge is unreachable: ${failmodeReason(offline)}`,
+    );
+  }
   for (const url of config.edge.urls) {
-    await checkEdge(url, config, identity.ok ? identity.value : undefined, edgeKey.ok ? edgeKey.value : undefined, {
-      emit,
-      timeoutMs,
-      now: opts.now ?? Date.now,
-      fetch: opts.fetch ?? edgeFetchOf(config.edge),
-    });
+    await checkEdge(
+      url,
+      config,
+      sites,
+      identity.ok ? identity.value : undefined,
+      edgeKey.ok ? edgeKey.value : undefined,
+      {
+        emit,
+        timeoutMs,
+        now: opts.now ?? Date.now,
+        fetch: opts.fetch ?? edgeFetchOf(config.edge),
+      },
+    );
   }
   for (const line of await checkListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
   for (const line of await checkLdapListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
@@ -113,6 +129,7 @@ interface EdgeCheckDeps {
 async function checkEdge(
   url: string,
   config: RelayConfig,
+  sites: ReadonlyArray<string>,
   identity: RelayIdentity | undefined,
   edgeKey: Key[] | undefined,
   d: EdgeCheckDeps,
@@ -128,49 +145,20 @@ async function checkEdge(
     `reachable ${proxyHop(config.edge, url)} (GET /v1/health: HTTP ${health.status}, version ${health.version ?? '?'})`,
   );
 
-  let site: SitePolicy | undefined;
+  const policies: SitePolicy[] = [];
   if (identity && edgeKey) {
-    const client = createEdgeClient({
-      urls: [url],
-      identity,
-      edgePublicKeys: edgeKey,
-      preauthTimeoutMs: d.timeoutMs,
-      authTimeoutMs: d.timeoutMs,
-      breaker: new CircuitBreaker({ threshold: Number.MAX_SAFE_INTEGER }),
-      logger: pino({ level: 'silent' }),
-      fetch: d.fetch,
-      now: d.now,
-    });
-    const r = await client.site();
-    if (r.kind === 'ok') {
-      site = r.value;
-      d.emit(true, `relay key at ${url}`, `accepted for site ${site.site} (failmode ${site.failmode})`);
-    } else if (r.kind === 'http' && r.code && r.code.endsWith('_misconfigured')) {
-      d.emit(false, `edge ${url}`, refusalHint(r.status, r.code));
-    } else if (r.kind === 'http' && (r.status === 401 || r.status === 403)) {
-      d.emit(
-        false,
-        `relay key at ${url}`,
-        `refused (HTTP ${r.status}): register public key ${identity.publicKey} for site "${config.relay.site}" ` +
-          'in the edge sites config; or the key was revoked, the site name is wrong, or the clock is off',
-      );
-    } else if (r.kind === 'unverified') {
-      d.emit(
-        false,
-        `relay key at ${url}`,
-        `the answer is not signed by a key in edge.public_keys (${r.detail}: wrong key in relay.toml, ` +
-          'or a middlebox rewrote it)',
-      );
-    } else d.emit(false, `relay key at ${url}`, describe(r));
+    for (const site of sites) {
+      const policy = await checkSite(url, config, { ...identity, site }, edgeKey, d);
+      if (policy) policies.push(policy);
+    }
   }
-  if (site) checkPairing(url, config, site, d);
 
   // Without /v1/site the only clock is the HTTP Date header, which a dev server may leave out; the
   // key line already names the clock as a possible cause then.
-  const edgeSeconds = site?.edge_time ?? health.dateSeconds;
+  const edgeSeconds = policies[0]?.edge_time ?? health.dateSeconds;
   if (edgeSeconds !== undefined) {
     const skew = Math.floor(d.now() / 1000) - edgeSeconds;
-    const text = `${skew >= 0 ? '+' : ''}${skew} s (${site ? 'edge_time of /v1/site' : 'HTTP Date'})`;
+    const text = `${skew >= 0 ? '+' : ''}${skew} s (${policies[0] ? 'edge_time of /v1/site' : 'HTTP Date'})`;
     if (Math.abs(skew) < MAX_SKEW_S) d.emit(true, `clock vs ${url}`, `skew ${text}`);
     else d.emit(false, `clock vs ${url}`, `skew ${text}: over ${MAX_SKEW_S} s, the edge refuses signatures; fix NTP`);
   }
@@ -181,6 +169,53 @@ async function checkEdge(
   else d.emit(false, `Duo via ${url}`, 'the edge has not checked Duo yet (no integration configured?)');
 }
 
+/** Signed `GET /v1/site` as this site: is the key registered there, and what does its policy say. */
+async function checkSite(
+  url: string,
+  config: RelayConfig,
+  identity: RelayIdentity,
+  edgeKey: Key[],
+  d: EdgeCheckDeps,
+): Promise<SitePolicy | undefined> {
+  const { site } = identity;
+  const client = createEdgeClient({
+    urls: [url],
+    identity,
+    edgePublicKeys: edgeKey,
+    preauthTimeoutMs: d.timeoutMs,
+    authTimeoutMs: d.timeoutMs,
+    breaker: new CircuitBreaker({ threshold: Number.MAX_SAFE_INTEGER }),
+    logger: pino({ level: 'silent' }),
+    fetch: d.fetch,
+    now: d.now,
+  });
+  const name = `relay key at ${url} for site ${site}`;
+  const r = await client.site();
+  if (r.kind === 'ok') {
+    d.emit(true, name, `accepted (failmode ${r.value.failmode})`);
+    checkPairing(url, config, r.value, d);
+    return r.value;
+  }
+  if (r.kind === 'http' && r.code && r.code.endsWith('_misconfigured'))
+    d.emit(false, `edge ${url} for site ${site}`, refusalHint(r.status, r.code));
+  else if (r.kind === 'http' && (r.status === 401 || r.status === 403)) {
+    d.emit(
+      false,
+      name,
+      `refused (HTTP ${r.status}): register public key ${identity.publicKey} for site "${site}" ` +
+        'in the edge sites config; or the key was revoked, the site name is wrong, or the clock is off',
+    );
+  } else if (r.kind === 'unverified') {
+    d.emit(
+      false,
+      name,
+      `the answer is not signed by a key in edge.public_keys (${r.detail}: wrong key in relay.toml, ` +
+        'or a middlebox rewrote it)',
+    );
+  } else d.emit(false, name, describe(r));
+  return undefined;
+}
+
 /**
  * Which failmode holds while the edge cannot be reached, and whether the relay's stage timeouts
  * outlast the edge's deadlines (the relay raises a short one; the line tells the admin to fix it).
@@ -188,15 +223,15 @@ async function checkEdge(
 function checkPairing(url: string, config: RelayConfig, site: SitePolicy, d: EdgeCheckDeps): void {
   d.emit(
     true,
-    `failmode via ${url}`,
+    `failmode via ${url} for site ${site.site}`,
     `${site.failmode} when the edge is unreachable: ${failmodeReason({ failmode: site.failmode, from: 'edge', policy: site })}`,
   );
   for (const t of Object.values(stageTimeouts(config.edge, site))) {
-    if (t.corrected) d.emit(true, `timeouts vs ${url}`, `warning: ${correctionText(t)}`);
+    if (t.corrected) d.emit(true, `timeouts vs ${url} for site ${site.site}`, `warning: ${correctionText(t)}`);
     else
       d.emit(
         true,
-        `timeouts vs ${url}`,
+        `timeouts vs ${url} for site ${site.site}`,
         `${t.key} = ${t.configuredMs} ms exceeds the edge's deadline ${t.edgeDeadlineMs} ms + ${EDGE_DEADLINE_MARGIN_MS} ms`,
       );
   }

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { Logger } from 'pino';
 import { edgeFetchOf } from '../config/edge-proxy.ts';
@@ -22,6 +21,7 @@ import { createPrimary, type Primary } from '../primary/index.ts';
 import type { JournalSync } from '../runtime/journal-sync.ts';
 import { startManagement } from '../runtime/management.ts';
 import { type SiteUnit, startSiteUnit, type Trust } from '../runtime/site-unit.ts';
+import { RELAY_WIDE_COUNTERS } from '../server/counters.ts';
 import { type BoundAddress, createRadiusServer, type ListenerSpec, type RadiusServer } from '../server/index.ts';
 
 /**
@@ -60,8 +60,6 @@ export interface RuntimeOptions {
   loadConfig?: () => Promise<LoadedConfig>;
 }
 
-export { POLICY_FILE } from '../runtime/site-unit.ts';
-
 export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Promise<RelayRuntime> {
   const { config, file } = loaded;
   const log = opts.logger;
@@ -77,7 +75,6 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   }
 
   const admission = new PrimaryAdmission(primaryLimitsOf(config));
-  const decisionCounts = { decisions_allow: 0, decisions_deny: 0, decisions_challenge: 0 };
   let current = config;
 
   // The parts are built in dependency order; what start has opened so far is closed in reverse
@@ -99,7 +96,6 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     const unit = await orClose(() =>
       startSiteUnit({
         site,
-        stateDir: site === config.relay.site ? config.relay.state_dir : join(config.relay.state_dir, 'sites', site),
         config,
         trust,
         logger: log,
@@ -126,15 +122,15 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
    * The NAS reply waits for the journal append: its write() with `[journal] sync = "batch"`,
    * also its group-committed fsync with `"before_reply"`. */
   const decisionHook =
-    (serverSection: string, journal: JournalSync): DecisionHook =>
+    (serverSection: string, unit: SiteUnit): DecisionHook =>
     (d: FlowDecision) => {
       const event = authEventFields({ ...d, serverSection });
       log.info(event);
       syslog?.send(event);
       metrics.observeDecision(d);
-      decisionCounts[`decisions_${d.result}`]++;
+      unit.countDecision(d);
       const extra = opts.onDecision?.(d);
-      const journalled = journal.record(d);
+      const journalled = unit.journal.record(d);
       return extra instanceof Promise || journalled ? Promise.all([extra, journalled]) : undefined;
     };
   const depsFor = (p: Primary, serverSection: string, site: string | undefined): FlowDeps => ({
@@ -144,7 +140,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     policy: unitOf(site).view,
     challenges,
     logger: log.child({ component: 'flow' }),
-    onDecision: decisionHook(serverSection, unitOf(site).journal),
+    onDecision: decisionHook(serverSection, unitOf(site)),
   });
 
   let bound = false;
@@ -173,9 +169,14 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     serverCounters: () => radius.counters(),
     inFlight: () => radius.inFlight(),
     primaryRefused: () => admission.refusedByClient(),
-    breakerState: () => main.breaker.state,
-    journalDepth: () => sum(units, (u) => u.journal.journal.depth()),
-    journalDropped: () => sum(units, (u) => u.journal.journal.dropped()),
+    sites: () =>
+      [...units.values()].map((u) => ({
+        site: u.site,
+        ...policyState(u.policy.current()),
+        breakerState: u.breaker.state,
+        journalDepth: u.journal.journal.depth(),
+        journalDropped: u.journal.journal.dropped(),
+      })),
     ldapCounters: () => ldap?.counters() ?? {},
     syslogDropped: () => syslog?.dropped() ?? 0,
   });
@@ -188,7 +189,11 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
   if (management) opened.push(() => management.close());
   const addresses = await orClose(() => radius.start());
   bound = true;
-  for (const unit of units.values()) unit.start(() => ({ ...radius.counters(), ...decisionCounts }));
+  for (const unit of units.values()) {
+    // What belongs to no site (packets before a client is known, internal errors): the [relay] site reports it.
+    const relayWide = unit === main ? () => pick(radius.counters(), RELAY_WIDE_COUNTERS) : () => ({});
+    unit.start(() => ({ ...radius.siteCounters(unit.site), ...relayWide() }));
+  }
   for (const unit of [...units.values()].slice(1)) {
     const held = unit.policy.current();
     log.info({ site: unit.site, failmode: held.failmode, failmodeFrom: failmodeReason(held) }, 'also serving site');
@@ -297,6 +302,7 @@ function listenersOf(
           requireMessageAuthenticator: c.require_message_authenticator,
           limitProxyState: c.limit_proxy_state,
           rejectDelayMs: section.reject_delay_ms,
+          site: section.site ?? config.relay.site,
           flow,
         });
       }
@@ -342,8 +348,16 @@ async function loadTrust(config: RelayConfig, file: string): Promise<Trust> {
   return { identity: identity.value, edgeKeys: edgeKeys.value };
 }
 
-const sum = (units: ReadonlyMap<string, SiteUnit>, f: (u: SiteUnit) => number) =>
-  [...units.values()].reduce((n, u) => n + f(u), 0);
+/** The failmode in force and how old its signed policy is, for the metrics. */
+function policyState({ failmode, policy }: ReturnType<SitePolicyStore['current']>) {
+  return {
+    failmode,
+    ...(policy ? { policyAgeSeconds: Math.max(0, Math.floor(Date.now() / 1000) - policy.edge_time) } : {}),
+  };
+}
+
+const pick = (all: Record<string, number>, names: readonly string[]) =>
+  Object.fromEntries(names.map((n) => [n, all[n] ?? 0]));
 
 /**
  * Settings bound at start (sockets, site, state); reload logs them instead of applying. The edge

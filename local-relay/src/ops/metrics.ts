@@ -1,4 +1,5 @@
 import type { BreakerState } from '@duo-edge/contract/heartbeat';
+import { type Failmode, failmodeSchema } from '@duo-edge/contract/wire';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_COUNTERS } from '../server/counters.ts';
 
@@ -19,10 +20,8 @@ export interface RelayMetricSources {
    * keys become `duplicates_total{kind}`; the rest are not exported.
    */
   serverCounters?: () => Readonly<Record<string, number>>;
-  breakerState?: () => BreakerState;
-  journalDepth?: () => number;
-  /** Monotonic total of journal entries dropped (journal full). */
-  journalDropped?: () => number;
+  /** Each site's breaker and journal: their metrics carry a `site` label. */
+  sites?: () => ReadonlyArray<SiteState>;
   inFlight?: () => number;
   /** Primary checks refused at the concurrency caps, by RADIUS client name (monotonic totals). */
   primaryRefused?: () => Readonly<Record<string, number>>;
@@ -30,6 +29,19 @@ export interface RelayMetricSources {
   ldapCounters?: () => Readonly<Record<string, number>>;
   /** Monotonic total of auth events the syslog sink dropped (queue full, failed datagram). */
   syslogDropped?: () => number;
+}
+
+/** What the relay keeps per edge site, read at each scrape. */
+export interface SiteState {
+  site: string;
+  /** The failmode this site's logins get while the edge is unreachable. */
+  failmode: Failmode;
+  /** Since the edge signed the policy in force; undefined before any signed policy. */
+  policyAgeSeconds?: number;
+  breakerState: BreakerState;
+  journalDepth: number;
+  /** Monotonic total of journal entries dropped (journal full). */
+  journalDropped: number;
 }
 
 export interface RelayMetrics {
@@ -79,8 +91,7 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     registers: [registry],
   });
 
-  const { serverCounters, breakerState, journalDepth, journalDropped, inFlight, primaryRefused, ldapCounters } =
-    sources;
+  const { serverCounters, sites, inFlight, primaryRefused, ldapCounters } = sources;
 
   if (ldapCounters) {
     const delta = deltaSinceLastCollect();
@@ -126,36 +137,57 @@ export function createRelayMetrics(sources: RelayMetricSources = {}): RelayMetri
     duplicates.inc({ kind: 'replayed' }, 0);
   }
 
-  if (breakerState) {
+  if (sites) {
+    // A gauge per site, set afresh at each scrape; a site without a value has no sample.
+    const perSite = (name: string, help: string, value: (s: SiteState) => number | undefined) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['site'] as const,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const s of sites()) {
+            const v = value(s);
+            if (v !== undefined) this.set({ site: s.site }, v);
+          }
+        },
+      });
+    perSite(
+      'breaker_state',
+      'Edge circuit breaker of each site: 0 closed, 1 open (failmode answers at once; the health probe closes it).',
+      (s) => BREAKER_STATE_VALUE[s.breakerState],
+    );
+    perSite(
+      'journal_depth',
+      'Decisions journalled on the relay and not yet uploaded to the edge, by site.',
+      (s) => s.journalDepth,
+    );
     new Gauge({
-      name: `${PREFIX}breaker_state`,
-      help: 'Edge circuit breaker: 0 closed, 1 open (failmode answers at once; the health probe closes it).',
+      name: `${PREFIX}failmode`,
+      help: 'The failmode in force for each site while the edge is unreachable: 1 on its failmode, 0 on the other.',
+      labelNames: ['site', 'failmode'] as const,
       registers: [registry],
       collect() {
-        this.set(BREAKER_STATE_VALUE[breakerState()]);
+        for (const s of sites()) {
+          for (const failmode of failmodeSchema.options)
+            this.set({ site: s.site, failmode }, Number(s.failmode === failmode));
+        }
       },
     });
-  }
-
-  if (journalDepth) {
-    new Gauge({
-      name: `${PREFIX}journal_depth`,
-      help: 'Decisions journalled on the relay and not yet uploaded to the edge.',
-      registers: [registry],
-      collect() {
-        this.set(journalDepth());
-      },
-    });
-  }
-
-  if (journalDropped) {
+    perSite(
+      'site_policy_age_seconds',
+      'Seconds since the edge signed the site policy in force (it grows while the edge is unreachable); absent before any.',
+      (s) => s.policyAgeSeconds,
+    );
     const delta = deltaSinceLastCollect();
     new Counter({
       name: `${PREFIX}journal_dropped_total`,
-      help: 'Journal entries dropped because the journal was full.',
+      help: 'Journal entries dropped because the journal was full, by site.',
+      labelNames: ['site'] as const,
       registers: [registry],
       collect() {
-        this.inc(delta('', journalDropped()));
+        for (const s of sites()) this.inc({ site: s.site }, delta(s.site, s.journalDropped));
       },
     });
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Key } from '@duo-edge/contract/ed25519';
-import type { SitePolicy } from '@duo-edge/contract/wire';
+import { FAILMODE_SOURCES, type SitePolicy } from '@duo-edge/contract/wire';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/schema.ts';
 import { CircuitBreaker } from '../edge/breaker.ts';
@@ -9,7 +9,7 @@ import { startHealthProbe } from '../edge/health-probe.ts';
 import type { RelayIdentity } from '../edge/signing.ts';
 import { createSitePolicyStore, type SitePolicyStore } from '../edge/site-policy.ts';
 import { correctionText, stageTimeouts } from '../edge/stage-timeouts.ts';
-import type { FlowDeps } from '../flow/index.ts';
+import type { FlowDecision, FlowDeps } from '../flow/index.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { type JournalSync, startJournalSync } from './journal-sync.ts';
 import { policyView } from './policy-view.ts';
@@ -27,7 +27,9 @@ export interface SiteUnit {
   policy: SitePolicyStore;
   view: FlowDeps['policy'];
   journal: JournalSync;
-  /** Probe, policy refresh, heartbeat and journal uploads; `counters` are the relay-wide ones. */
+  /** A decision on a login of this site, counted for its heartbeat. */
+  countDecision(d: Pick<FlowDecision, 'result' | 'source'>): void;
+  /** Probe, policy refresh, heartbeat and journal uploads; `counters`: this site's packet counters. */
   start(counters: () => Record<string, number>): void;
   heartbeat(): Promise<boolean>;
   /** A reload: URLs, keys and timeouts from the new config. */
@@ -43,12 +45,14 @@ export interface Trust {
 }
 
 export const POLICY_FILE = 'site-policy.json';
+
+/** Where a site keeps its policy and journal: `[relay] site` state_dir itself, another `state_dir/sites/<site>`. */
+export const siteStateDir = (config: RelayConfig, site: string): string =>
+  site === config.relay.site ? config.relay.state_dir : join(config.relay.state_dir, 'sites', site);
 const MAX_REFUSAL_CODES = 16;
 
 export interface SiteUnitOptions {
   site: string;
-  /** `[relay] site` keeps `state_dir` itself; another site `state_dir/sites/<site>`. */
-  stateDir: string;
   config: RelayConfig;
   trust: Trust;
   logger: Logger;
@@ -72,6 +76,14 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
       }
     },
   });
+  /** This site's decisions, for its heartbeat (metrics count them on their own). */
+  const decisions = {
+    decisions_allow: 0,
+    decisions_deny: 0,
+    decisions_challenge: 0,
+    failmode_allows: 0,
+    failmode_denies: 0,
+  };
   /** Refusals by the edge's error code, for the heartbeat (metrics count them on their own). */
   const refusals = new Map<string, number>();
   const identityOf = (t: Trust): RelayIdentity => ({ ...t.identity, site: o.site });
@@ -97,7 +109,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
   };
   const policy = createSitePolicyStore({
     site: o.site,
-    file: join(o.stateDir, POLICY_FILE),
+    file: join(siteStateDir(o.config, o.site), POLICY_FILE),
     configFailmode: current.relay.failmode,
     client: edge,
     refreshMs: current.edge.site_refresh_ms,
@@ -107,7 +119,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
   await policy.load();
   applyConnection();
   const journal = await startJournalSync({
-    stateDir: o.stateDir,
+    stateDir: siteStateDir(o.config, o.site),
     maxBytes: current.journal.max_bytes,
     intervalMs: current.journal.upload_interval_ms,
     sync: current.journal.sync,
@@ -125,6 +137,11 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
     policy,
     view: policyView(policy),
     journal,
+    countDecision(d) {
+      decisions[`decisions_${d.result}`]++;
+      if (d.result !== 'challenge' && (FAILMODE_SOURCES as readonly string[]).includes(d.source))
+        decisions[d.result === 'allow' ? 'failmode_allows' : 'failmode_denies']++;
+    },
     start(counters) {
       probe = startHealthProbe({ breaker, client: edge, intervalMs: current.edge.probe_interval_ms, logger: log });
       beats = startHeartbeat({
@@ -133,6 +150,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
         breakerState: () => breaker.state,
         counters: () => ({
           ...counters(),
+          ...decisions,
           journal_depth: journal.journal.depth(),
           journal_dropped: journal.journal.dropped(),
           ...Object.fromEntries([...refusals].map(([code, n]) => [`edge_refused_${code}`, n])),

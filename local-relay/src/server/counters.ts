@@ -32,6 +32,18 @@ export const COUNTER_NAMES = [
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
+/**
+ * Relay-wide only: counted before a packet is known to come from a client (so from a section and
+ * its site), or, for internal errors, not always then. Every other counter is also kept per site.
+ */
+export const RELAY_WIDE_COUNTERS = [
+  'packets_received',
+  'dropped_stopping',
+  'unknown_client',
+  'send_errors',
+  'internal_errors',
+] as const;
+
 export function newCounters(): Record<CounterName, number> {
   return Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
 }

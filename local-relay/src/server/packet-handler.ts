@@ -26,7 +26,8 @@ export interface HandlerContext {
   logLimiter: RateLimiter;
   /** Status-Server answers per client (key: listener and client name). */
   statusLimiter: TokenBuckets;
-  count(name: CounterName): void;
+  /** `site`: the client's, once the packet is known to come from one. */
+  count(name: CounterName, site?: string): void;
   flowStarted(): void;
   flowEnded(): void;
 }
@@ -74,7 +75,7 @@ export function handleDatagram(
   }
   const ma = checkMessageAuthenticator(packet, client.secret);
   if (ma === 'invalid') {
-    ctx.count('bad_message_authenticator');
+    ctx.count('bad_message_authenticator', client.site);
     logDrop(ctx, 'bad_ma', client.name, { client: client.name }, 'invalid Message-Authenticator: packet dropped');
     return;
   }
@@ -88,10 +89,10 @@ export function handleDatagram(
       dropFromClient(ctx, 'status_server_rate_limited', client, 'Status-Server over its rate limit dropped');
       return;
     }
-    ctx.count('status_server');
+    ctx.count('status_server', client.site);
     const reply = encodeStatusReply(packet, client.secret);
     if (reply.ok) listener.send(reply.value, source);
-    else ctx.count('encode_errors');
+    else ctx.count('encode_errors', client.site);
     return;
   }
   if (ma === 'missing') {
@@ -100,7 +101,7 @@ export function handleDatagram(
       return;
     }
     if (client.limitProxyState && getAttribute(packet, Attr.ProxyState)) {
-      ctx.count('proxy_state_without_message_authenticator');
+      ctx.count('proxy_state_without_message_authenticator', client.site);
       logDrop(
         ctx,
         'proxy_state',
@@ -139,14 +140,14 @@ export function handleDatagram(
   const verdict = ctx.dedup.begin(key, packet.authenticator);
   switch (verdict.kind) {
     case 'in_flight':
-      ctx.count('duplicates_in_flight');
+      ctx.count('duplicates_in_flight', client.site);
       return;
     case 'replay':
-      ctx.count('duplicates_replayed');
+      ctx.count('duplicates_replayed', client.site);
       listener.send(verdict.reply, source);
       return;
     case 'new':
-      ctx.count('access_requests');
+      ctx.count('access_requests', client.site);
       void runFlow(ctx, listener, client, packet, source, key);
       return;
   }
@@ -168,7 +169,7 @@ async function runFlow(
       outcome = await client.flow.handle(req);
     } catch (error) {
       // A flow must always answer; a throw is a bug. No reply: the NAS retries or fails over.
-      ctx.count('flow_errors');
+      ctx.count('flow_errors', client.site);
       ctx.dedup.abandon(key, packet.authenticator);
       ctx.logger.error({ err: error, client: client.name }, 'login flow threw; no reply sent');
       return;
@@ -181,7 +182,7 @@ async function runFlow(
     }
     const reply = encodeOutcome(outcome, packet, client.secret);
     if (!reply.ok) {
-      ctx.count('encode_errors');
+      ctx.count('encode_errors', client.site);
       ctx.dedup.abandon(key, packet.authenticator);
       ctx.logger.error(
         { client: client.name, error: reply.error },
@@ -195,7 +196,10 @@ async function runFlow(
     if (outcome.code === 'reject' && client.rejectDelayMs) await delay(client.rejectDelayMs);
     ctx.dedup.complete(key, packet.authenticator, reply.value);
     listener.send(reply.value, source);
-    ctx.count(outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges');
+    ctx.count(
+      outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges',
+      client.site,
+    );
   } catch (error) {
     ctx.count('internal_errors');
     ctx.logger.error({ err: error, client: client.name }, 'error while answering an Access-Request');
@@ -224,7 +228,7 @@ function repeatedSingleAttribute(packet: DecodedPacket): string | undefined {
 }
 
 function dropMissingMa(ctx: HandlerContext, client: RadiusClientEntry): void {
-  ctx.count('missing_message_authenticator');
+  ctx.count('missing_message_authenticator', client.site);
   logDrop(
     ctx,
     'missing_ma',
@@ -242,7 +246,7 @@ function dropFromClient(
   msg: string,
   fields: object = {},
 ): void {
-  ctx.count(counter);
+  ctx.count(counter, client.site);
   logDrop(ctx, counter, client.name, { client: client.name, ...fields }, msg);
 }
 

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { type LookupOneOptions, lookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { ClientTable, unmapIpv4 } from './client-table.ts';
-import { type CounterName, newCounters } from './counters.ts';
+import { type CounterName, newCounters, RELAY_WIDE_COUNTERS } from './counters.ts';
 import { DedupCache } from './dedup.ts';
 import { type HandlerContext, handleDatagram, type ListenerState, type PacketSource } from './packet-handler.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -39,6 +39,8 @@ interface Listener extends ListenerState {
 export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
   const { logger } = opts;
   const counters = newCounters();
+  /** The same counts by the site of the client's section (heartbeats are per site). */
+  const bySite = new Map<string, Record<CounterName, number>>();
   let inFlight = 0;
   let stopping = false;
   let drained: (() => void) | undefined;
@@ -49,8 +51,15 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
     dedup: new DedupCache(opts.dedupTtlMs ?? 30_000, opts.dedupMaxEntries ?? 10_000),
     logLimiter: new RateLimiter(DROP_LOG_INTERVAL_MS),
     statusLimiter: new TokenBuckets(statusRate.perSecond, statusRate.burst),
-    count: (name: CounterName) => {
+    count: (name: CounterName, site?: string) => {
       counters[name]++;
+      if (site === undefined) return;
+      let mine = bySite.get(site);
+      if (!mine) {
+        mine = newCounters();
+        bySite.set(site, mine);
+      }
+      mine[name]++;
     },
     flowStarted: () => {
       inFlight++;
@@ -200,6 +209,11 @@ export function createRadiusServer(opts: RadiusServerOptions): RadiusServer {
     },
 
     counters: () => ({ ...counters }),
+    siteCounters(site) {
+      const out: Record<string, number> = { ...(bySite.get(site) ?? newCounters()) };
+      for (const name of RELAY_WIDE_COUNTERS) delete out[name];
+      return out;
+    },
     inFlight: () => inFlight,
   };
 }

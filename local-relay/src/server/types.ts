@@ -16,6 +16,8 @@ export interface RadiusClientEntry {
    * password guesser learns slowly; other logins are not held back.
    */
   rejectDelayMs?: number;
+  /** The edge site of the client's section: its requests are also counted under it. */
+  site?: string;
   flow: LoginFlow;
 }
 
@@ -40,7 +42,10 @@ export interface RadiusServer {
    * created with) without dropping in-flight requests. Listeners cannot be added or removed.
    */
   reload(listeners: ListenerSpec[]): void;
+  /** Relay-wide totals. */
   counters(): Record<string, number>;
+  /** The totals of requests from clients of this site's sections; no relay-wide counter. */
+  siteCounters(site: string): Record<string, number>;
   inFlight(): number;
 }
 

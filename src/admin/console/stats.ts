@@ -9,8 +9,6 @@ export interface DecisionCount {
   n: number;
 }
 
-export const FAILMODE_SOURCES: readonly DecisionSource[] = ['failmode-edge', 'failmode-relay'];
-
 export async function decisionCounts(db: D1Database, from: number): Promise<DecisionCount[]> {
   const { results } = await db
     .prepare(

@@ -1,5 +1,5 @@
+import { FAILMODE_SOURCES } from '@duo-edge/contract/wire';
 import type { DecisionCount } from '../stats.ts';
-import { FAILMODE_SOURCES } from '../stats.ts';
 
 const BAR_H = 22;
 const LABEL_W = 190;

@@ -1,8 +1,8 @@
 import type { StoredDecision } from '@duo-edge/contract/audit';
+import { FAILMODE_SOURCES } from '@duo-edge/contract/wire';
 import type { RelayStatus } from '../../../relays/store.ts';
 import type { SiteOverride } from '../../override/store.ts';
 import { age, iso } from '../format.ts';
-import { FAILMODE_SOURCES } from '../stats.ts';
 
 export function TableHead(props: { columns: string[] }) {
   return (
