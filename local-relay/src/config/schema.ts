@@ -72,6 +72,11 @@ const edgeSection = (ctx: SecretContext) =>
       probe_interval_ms: ms(5_000),
       /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
       heartbeat_interval_ms: ms(HEARTBEAT_INTERVAL_MS),
+      /**
+       * Calls open at once on the HTTP/2 connection to one edge URL (a push waiting for its human
+       * holds one); more wait their turn. The edge's own limit applies when it is lower.
+       */
+      max_streams: z.number().int().min(1).max(100_000).default(10_000),
       ...edgeProxyKeys(ctx),
     })
     .strict()
