@@ -70,6 +70,19 @@ describe('edge transport: an h2 session lost or told to go away', () => {
   });
 });
 
+describe('edge transport: answers past the size cap', () => {
+  it.each(['h2', 'https', 'http'] as const)(
+    '%s: an endless answer is dropped at the cap, unverified before its signature is looked at',
+    async (protocol) => {
+      const e = await h.edge({ protocol, endless: true });
+      const { c } = await h.client([e.url]);
+      expect(await c.preauth(PREAUTH)).toEqual({ kind: 'unverified', detail: 'response over 65536 bytes' });
+      // The relay stopped reading: the server could not push much past the cap and its buffers.
+      expect(e.endlessWritten()).toBeLessThan(8 * 1024 * 1024);
+    },
+  );
+});
+
 describe('edge transport: failover to the next URL, in order', () => {
   it('the first URL refuses: the next answers', async () => {
     const e = await h.edge({ protocol: 'h2' });

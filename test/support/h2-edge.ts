@@ -33,6 +33,8 @@ export interface TestEdge {
   release(): void;
   /** Forgets the waiting /v1/auth calls with these h2 stream ids (a GOAWAY'd server never answers them). */
   drop(streamIds: (id: number) => boolean): void;
+  /** Bytes of endless bodies written before the reader dropped the stream. */
+  endlessWritten(): number;
   /** The h2 sessions open now (GOAWAY, kill a connection). */
   sessions(): ServerHttp2Session[];
   close(): Promise<void>;
@@ -48,6 +50,8 @@ export interface TestEdgeOptions {
   holdAuth?: boolean;
   /** Answer each request after this long (so calls overlap). */
   delayMs?: number;
+  /** Answer /v1/preauth with a signed header and an endless body (no length): the reader must stop. */
+  endless?: boolean;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -62,6 +66,21 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
   let connections = 0;
   let open = 0;
   let maxOpen = 0;
+  let endlessWritten = 0;
+
+  /** 64 KiB at a time until the stream is gone (or 64 MiB, so a broken reader cannot hang the test). */
+  function endless(res: Res): void {
+    (res as ServerResponse).writeHead(200, { 'content-type': 'application/json', [HEADER.decisionSignature]: 'x' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const more = () => {
+      while (!res.destroyed && endlessWritten < 64 * 1024 * 1024) {
+        endlessWritten += chunk.byteLength;
+        if (!(res as ServerResponse).write(chunk)) return void res.once('drain', more);
+      }
+      if (!res.destroyed) res.end();
+    };
+    more();
+  }
 
   async function answer(req: Req, res: Res, value: unknown): Promise<void> {
     const out = utf8(JSON.stringify(value));
@@ -95,7 +114,8 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
           ? { result: 'allow', message: 'Success. Logging you in...', source: 'duo', status: 'allow' }
           : { result: 'allow', message: 'Bypass', source: 'duo' };
       const send = () => void answer(req, res, value);
-      if (path === '/v1/auth' && o.holdAuth) waiting.push({ streamId, send });
+      if (path === '/v1/preauth' && o.endless) endless(res);
+      else if (path === '/v1/auth' && o.holdAuth) waiting.push({ streamId, send });
       else if (o.delayMs) setTimeout(send, o.delayMs);
       else send();
     });
@@ -128,6 +148,7 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
     url: `${o.protocol === 'http' ? 'http' : 'https'}://127.0.0.1:${port}`,
     connections: () => connections,
     maxOpen: () => maxOpen,
+    endlessWritten: () => endlessWritten,
     requests,
     held: () => waiting.length,
     release() {
