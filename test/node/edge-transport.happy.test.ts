@@ -13,9 +13,9 @@ const edge: TransportHarness['edge'] = (o) => h.edge(o);
 const client: TransportHarness['client'] = (urls, o) => h.client(urls, o);
 
 describe('edge transport over HTTP/2', () => {
-  it("never opens more streams than the server's SETTINGS allow: the rest wait, on one connection", async () => {
+  it("never opens more streams on a connection than the server's SETTINGS allow: the rest wait", async () => {
     const e = await edge({ protocol: 'h2', maxConcurrentStreams: 2, delayMs: 50 });
-    const { c } = await client([e.url]);
+    const { c } = await client([e.url], { maxStreams: 2 });
     const results = await Promise.all(Array.from({ length: 20 }, () => c.preauth(PREAUTH)));
     expect(results.map((r) => r.kind)).toEqual(Array(20).fill('ok'));
     expect(e.requests).toHaveLength(20);
@@ -24,7 +24,17 @@ describe('edge transport over HTTP/2', () => {
     expect(e.connections()).toBe(1);
   });
 
-  it('bounds open streams by [edge] max_streams too', async () => {
+  it("opens another connection when every session is at the server's limit, up to [edge] max_streams", async () => {
+    const e = await edge({ protocol: 'h2', maxConcurrentStreams: 2, delayMs: 50 });
+    const { c } = await client([e.url], { maxStreams: 4 });
+    const results = await Promise.all(Array.from({ length: 20 }, () => c.preauth(PREAUTH)));
+    expect(results.every((r) => r.kind === 'ok')).toBe(true);
+    expect(e.maxOpenPerConnection()).toBe(2);
+    expect(e.maxOpen()).toBe(4);
+    expect(e.connections()).toBe(2);
+  });
+
+  it('bounds open streams by [edge] max_streams on one connection too', async () => {
     const e = await edge({ protocol: 'h2', maxConcurrentStreams: 100, delayMs: 50 });
     const { c } = await client([e.url], { maxStreams: 3 });
     const results = await Promise.all(Array.from({ length: 12 }, () => c.preauth(PREAUTH)));

@@ -23,8 +23,9 @@ export interface TestEdge {
   url: string;
   /** TCP connections accepted so far. */
   connections(): number;
-  /** The most requests open at once so far. */
+  /** The most requests open at once so far, in all and on any one connection. */
   maxOpen(): number;
+  maxOpenPerConnection(): number;
   /** Every request taken, in order: `POST /v1/auth` with its protocol (`2.0`, `1.1`) and login_id. */
   requests: Array<{ path: string; httpVersion: string; loginId?: string; streamId?: number }>;
   /** /v1/auth requests waiting now (holdAuth). */
@@ -66,6 +67,8 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
   let connections = 0;
   let open = 0;
   let maxOpen = 0;
+  let maxOpenPerConnection = 0;
+  const openOn = new WeakMap<object, number>();
   let endlessWritten = 0;
 
   /** 64 KiB at a time until the stream is gone (or 64 MiB, so a broken reader cannot hang the test). */
@@ -95,7 +98,13 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
   function handle(req: Req, res: Res): void {
     open++;
     maxOpen = Math.max(maxOpen, open);
-    res.once('close', () => open--);
+    const connection: object = 'stream' in req ? req.stream.session! : req.socket;
+    openOn.set(connection, (openOn.get(connection) ?? 0) + 1);
+    maxOpenPerConnection = Math.max(maxOpenPerConnection, openOn.get(connection)!);
+    res.once('close', () => {
+      open--;
+      openOn.set(connection, openOn.get(connection)! - 1);
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.once('end', () => {
@@ -148,6 +157,7 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
     url: `${o.protocol === 'http' ? 'http' : 'https'}://127.0.0.1:${port}`,
     connections: () => connections,
     maxOpen: () => maxOpen,
+    maxOpenPerConnection: () => maxOpenPerConnection,
     endlessWritten: () => endlessWritten,
     requests,
     held: () => waiting.length,

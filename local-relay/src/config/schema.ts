@@ -73,10 +73,10 @@ const edgeSection = (ctx: SecretContext) =>
       /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
       heartbeat_interval_ms: ms(HEARTBEAT_INTERVAL_MS),
       /**
-       * Calls open at once on the HTTP/2 connection to one edge URL (a push waiting for its human
-       * holds one); more wait their turn. The edge's own limit applies when it is lower.
+       * Calls open at once to one edge URL over HTTP/2 (a push waiting for its human holds one);
+       * more wait their turn. Past the edge's per-connection limit the relay opens another connection.
        */
-      max_streams: z.number().int().min(1).max(100_000).default(10_000),
+      max_streams: z.number().int().min(1).max(100_000).default(20_000),
       ...edgeProxyKeys(ctx),
     })
     .strict()

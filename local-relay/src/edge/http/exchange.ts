@@ -53,16 +53,6 @@ export class ResetError extends Error {
   readonly code = 'ERR_EDGE_RESET';
 }
 
-/** Resolves with `work`, or rejects with the signal's reason once it aborts. */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 export const headerOf =
   (headers: Readonly<Record<string, string | string[] | number | undefined>>) =>
   (name: string): string | undefined => {
