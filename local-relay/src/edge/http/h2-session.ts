@@ -5,7 +5,7 @@ import { readCapped } from './read-capped.ts';
 
 /** How often a session proves the path still carries frames, and how long the answer may take. */
 const PING_EVERY_MS = 30_000;
-const PING_TIMEOUT_MS = 10_000;
+const PING_TIMEOUT_MS = 20_000;
 /** nghttp2's per-session memory bound (MB); a stream waiting on a push is small, thousands may wait. */
 const MAX_SESSION_MEMORY_MB = 256;
 
@@ -47,8 +47,9 @@ export class H2Session {
       this.session.once('close', () => reject(new NotSentError('the session closed before its settings')));
     });
     this.ready.catch(() => {});
-    // Errors reach the streams that were open; a session error alone has nobody to tell.
+    // Errors reach the streams that were open; a session or socket error alone has nobody to tell.
     this.session.on('error', () => {});
+    o.socket.on('error', () => {});
     this.session.on('remoteSettings', () => o.onRoom());
     this.session.on('goaway', (_code: number, lastStreamId: number) => {
       this.lastStreamId = lastStreamId;
@@ -144,9 +145,13 @@ export class H2Session {
 
   private ping(): void {
     if (this.session.closed || this.session.destroyed) return;
-    const timer = setTimeout(() => {
-      this.session.destroy(Object.assign(new Error('no PING answer from the edge'), { code: 'ETIMEDOUT' }));
-    }, PING_TIMEOUT_MS).unref();
-    this.session.ping(() => clearTimeout(timer));
+    let answered = false;
+    // Checked after pending I/O is read (setImmediate), so a relay that was itself too busy to read
+    // the answer in time does not drop a connection that many waiting pushes ride on.
+    const timer = setTimeout(() => setImmediate(() => answered || this.session.destroy()), PING_TIMEOUT_MS).unref();
+    this.session.ping(() => {
+      answered = true;
+      clearTimeout(timer);
+    });
   }
 }
