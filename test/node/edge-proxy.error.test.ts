@@ -110,7 +110,10 @@ describe('no_proxy', () => {
     });
     await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
     const port = await freeTcpPort();
-    const t = createEdgeTransport({ proxy: { url: `http://127.0.0.1:${port}`, noProxy: ['127.0.0.1'] }, maxStreams: 8 });
+    const t = createEdgeTransport({
+      proxy: { url: `http://127.0.0.1:${port}`, noProxy: ['127.0.0.1'] },
+      maxStreams: 8,
+    });
     try {
       const listed = `http://127.0.0.1:${(edge.address() as { port: number }).port}/v1/health`;
       const res = await t.request(get(listed));

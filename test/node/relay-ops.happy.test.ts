@@ -184,7 +184,10 @@ describe('an edge that refuses the site as misconfigured', () => {
     const heartbeats: Array<{ counters: Record<string, number> }> = [];
     const edge = fakeTransport(({ url, body }) => {
       if (url.pathname === '/v1/health')
-        return { status: 200, body: JSON.stringify({ ok: true, version: '1', duo: { reachable: true, checked_at: 1 } }) };
+        return {
+          status: 200,
+          body: JSON.stringify({ ok: true, version: '1', duo: { reachable: true, checked_at: 1 } }),
+        };
       if (url.pathname === '/v1/heartbeat') heartbeats.push(JSON.parse(body ? new TextDecoder().decode(body) : '{}'));
       return { status: 403, body: JSON.stringify({ error: { code, message: 'the site entry is invalid' } }) };
     });

@@ -91,7 +91,10 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
     const nonce = String(req.headers[HEADER.nonce] ?? '');
     const signature = await sign(key, await decisionMessage({ path, nonce, body: out }));
     if (res.destroyed) return;
-    (res as ServerResponse).writeHead(200, { 'content-type': 'application/json', [HEADER.decisionSignature]: signature });
+    (res as ServerResponse).writeHead(200, {
+      'content-type': 'application/json',
+      [HEADER.decisionSignature]: signature,
+    });
     res.end(out);
   }
 

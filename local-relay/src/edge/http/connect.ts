@@ -1,5 +1,5 @@
 import { isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 
 /** A connection set up this long without TLS done is dead; calls waiting on it fail with it. */
 export const CONNECT_TIMEOUT_MS = 10_000;
