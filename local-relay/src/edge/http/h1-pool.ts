@@ -8,7 +8,7 @@ import { readCapped } from './read-capped.ts';
  * keeps a flood of logins from taking every descriptor; calls past it wait for a free connection
  * (within their own deadline). Edges that speak h2 never come here.
  */
-export const H1_MAX_SOCKETS = 256;
+const H1_MAX_SOCKETS = 256;
 
 export interface H1PoolOptions {
   /** Where the TCP connection (or the request line, for a proxy's absolute-form) goes. */
