@@ -280,4 +280,32 @@ describe('reload (SIGHUP) and the edge connection', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps connections only to the edge URLs a reload names; stop closes them all', async () => {
+    const retained: string[][] = [];
+    let closed = 0;
+    const edge = {
+      ...fakeTransport(() => ({ status: 503, body: '{}' })),
+      retain: (urls: ReadonlyArray<string>) => void retained.push([...urls]),
+      close: async () => void closed++,
+    };
+    const dir = await writeConfig('http://127.0.0.1:9');
+    const file = join(dir, 'relay.toml');
+    const runtime = await startRelay(await loadConfig(file), {
+      logger: createLogger('silent'),
+      transport: edge,
+      loadConfig: () => loadConfig(file),
+    });
+    try {
+      const original = await readFile(file, 'utf8');
+      await writeFile(file, original.replace('"http://127.0.0.1:9"', '"http://127.0.0.1:10"'));
+      expect(await runtime.reload()).toEqual({ ok: true });
+      expect(retained).toEqual([['http://127.0.0.1:10']]);
+      expect(closed).toBe(0);
+    } finally {
+      await runtime.stop(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(closed).toBe(1);
+  });
 });
