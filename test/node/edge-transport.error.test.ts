@@ -30,34 +30,40 @@ describe('edge transport: an h2 session lost or told to go away', () => {
     expect(second.requests).toEqual([]);
   });
 
-  it('GOAWAY: streams above its last stream id go again on a new session, once; the one below ends with the connection', async () => {
-    const e = await h.edge({ protocol: 'h2', holdAuth: true });
-    const { c } = await h.client([e.url]);
-    const pushes = [1, 2, 3].map((n) => c.auth(authFor(n)));
-    await waitFor(() => e.held() === 3, 5_000, 'three pushes held at the edge');
-    const [session] = e.sessions();
-    const firstId = Math.min(...e.requests.map((r) => r.streamId!));
-    // As a server going away does: it promises to process nothing above firstId, and never answers those.
-    e.drop((id) => id > firstId);
-    session!.goaway(constants.NGHTTP2_NO_ERROR, firstId);
-    await waitFor(() => e.held() === 3, 5_000, 'the two refused pushes sent again on a new session');
-    expect(e.connections()).toBe(2);
-    // The old connection then dies with the first push on it: that one may have been sent, so reset.
-    session!.destroy();
-    e.release();
-    const results = await Promise.all(pushes);
-    const firstLogin = e.requests.find((r) => r.streamId === firstId)!.loginId;
-    const byLogin = new Map([1, 2, 3].map((n, i) => [authFor(n).login_id, results[i]!]));
-    expect(byLogin.get(firstLogin!)).toMatchObject({ kind: 'transport', cause: 'reset' });
-    expect([...byLogin.values()].filter((r) => r.kind === 'ok')).toHaveLength(2);
-    // Every login reached the edge's processing once: the refused ones were never processed there.
-    const sent = authsOf(e);
-    expect(sent).toHaveLength(5);
-    for (const n of [1, 2, 3]) {
-      const id = authFor(n).login_id;
-      expect(sent.filter((l) => l === id)).toHaveLength(id === firstLogin ? 1 : 2);
-    }
-  });
+  it.each([
+    ['NO_ERROR', constants.NGHTTP2_NO_ERROR],
+    ['ENHANCE_YOUR_CALM', constants.NGHTTP2_ENHANCE_YOUR_CALM],
+  ])(
+    'GOAWAY (%s): streams above its last stream id go again on a new session, once; the one below ends with the connection',
+    async (_, code) => {
+      const e = await h.edge({ protocol: 'h2', holdAuth: true });
+      const { c } = await h.client([e.url]);
+      const pushes = [1, 2, 3].map((n) => c.auth(authFor(n)));
+      await waitFor(() => e.held() === 3, 5_000, 'three pushes held at the edge');
+      const [session] = e.sessions();
+      const firstId = Math.min(...e.requests.map((r) => r.streamId!));
+      // As a server going away does: it promises to process nothing above firstId, and never answers those.
+      e.drop((id) => id > firstId);
+      session!.goaway(code, firstId);
+      await waitFor(() => e.held() === 3, 5_000, 'the two refused pushes sent again on a new session');
+      expect(e.connections()).toBe(2);
+      // The old connection then dies with the first push on it: that one may have been sent, so reset.
+      session!.destroy();
+      e.release();
+      const results = await Promise.all(pushes);
+      const firstLogin = e.requests.find((r) => r.streamId === firstId)!.loginId;
+      const byLogin = new Map([1, 2, 3].map((n, i) => [authFor(n).login_id, results[i]!]));
+      expect(byLogin.get(firstLogin!)).toMatchObject({ kind: 'transport', cause: 'reset' });
+      expect([...byLogin.values()].filter((r) => r.kind === 'ok')).toHaveLength(2);
+      // Every login reached the edge's processing once: the refused ones were never processed there.
+      const sent = authsOf(e);
+      expect(sent).toHaveLength(5);
+      for (const n of [1, 2, 3]) {
+        const id = authFor(n).login_id;
+        expect(sent.filter((l) => l === id)).toHaveLength(id === firstLogin ? 1 : 2);
+      }
+    },
+  );
 
   it('a new call after GOAWAY goes to a new session', async () => {
     const e = await h.edge({ protocol: 'h2' });
