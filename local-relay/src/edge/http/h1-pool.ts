@@ -1,4 +1,11 @@
-import { Agent, type ClientRequest, type IncomingMessage, request } from 'node:http';
+import {
+  Agent,
+  type AgentOptions,
+  type ClientRequest,
+  type ClientRequestArgs,
+  type IncomingMessage,
+  request,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type EdgeRequest, type EdgeResponse, headerOf, RedirectError } from './exchange.ts';
 import { readCapped } from './read-capped.ts';
@@ -15,33 +22,42 @@ export interface H1PoolOptions {
   host: string;
   port: number;
   /** A connection of our own making (TLS to the edge, maybe inside a proxy tunnel); default plain TCP. */
-  connect?: (done: (error: Error | null, socket?: Duplex) => void) => void;
+  connect?: Connect;
   /** The request line names the whole URL (a proxy's absolute-form), with these extra headers. */
   absoluteForm?: { headers: Readonly<Record<string, string>> };
 }
 
+type Connect = (done: (error: Error | null, socket?: Duplex) => void) => void;
+
+/** An agent whose new connections come from `connect`, which may take a while (TLS, a proxy tunnel). */
+class AgentOver extends Agent {
+  readonly #connect: Connect;
+
+  constructor(connect: Connect, options: AgentOptions) {
+    super(options);
+    this.#connect = connect;
+  }
+
+  override createConnection(
+    _options: ClientRequestArgs,
+    done?: (error: Error | null, socket: Duplex) => void,
+  ): undefined {
+    this.#connect((error, socket) => done?.(error, socket as Duplex));
+    return undefined;
+  }
+}
+
 /** Keep-alive HTTP/1.1 to one origin (or one proxy): sequential calls reuse one connection. */
 export class H1Pool {
+  private readonly o: H1PoolOptions;
   private readonly agent: Agent;
   private inFlight = 0;
   private closing = false;
 
-  private readonly o: H1PoolOptions;
-
   constructor(o: H1PoolOptions) {
     this.o = o;
-    this.agent = new Agent({ keepAlive: true, maxSockets: H1_MAX_SOCKETS, maxFreeSockets: 16, scheduling: 'lifo' });
-    const connect = o.connect;
-    if (connect) {
-      // Node asks the agent for each new connection; ours may take a while (TLS, a proxy tunnel).
-      (this.agent as unknown as { createConnection: unknown }).createConnection = (
-        _options: unknown,
-        done: (error: Error | null, socket?: Duplex) => void,
-      ) => {
-        connect(done);
-        return undefined;
-      };
-    }
+    const options = { keepAlive: true, maxSockets: H1_MAX_SOCKETS, maxFreeSockets: 16, scheduling: 'lifo' as const };
+    this.agent = o.connect ? new AgentOver(o.connect, options) : new Agent(options);
   }
 
   request(req: EdgeRequest): Promise<EdgeResponse> {
