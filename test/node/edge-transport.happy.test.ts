@@ -13,35 +13,26 @@ const edge: TransportHarness['edge'] = (o) => h.edge(o);
 const client: TransportHarness['client'] = (urls, o) => h.client(urls, o);
 
 describe('edge transport over HTTP/2', () => {
-  it("never opens more streams on a connection than the server's SETTINGS allow: the rest wait", async () => {
-    const e = await edge({ protocol: 'h2', maxConcurrentStreams: 2, delayMs: 50 });
-    const { c } = await client([e.url], { maxStreams: 2 });
-    const results = await Promise.all(Array.from({ length: 20 }, () => c.preauth(PREAUTH)));
-    expect(results.map((r) => r.kind)).toEqual(Array(20).fill('ok'));
-    expect(e.requests).toHaveLength(20);
-    expect(e.requests.every((r) => r.httpVersion === '2.0')).toBe(true);
-    expect(e.maxOpen()).toBe(2);
-    expect(e.connections()).toBe(1);
-  });
-
-  it("opens another connection when every session is at the server's limit, up to [edge] max_streams", async () => {
-    const e = await edge({ protocol: 'h2', maxConcurrentStreams: 2, delayMs: 50 });
-    const { c } = await client([e.url], { maxStreams: 4 });
-    const results = await Promise.all(Array.from({ length: 20 }, () => c.preauth(PREAUTH)));
-    expect(results.every((r) => r.kind === 'ok')).toBe(true);
-    expect(e.maxOpenPerConnection()).toBe(2);
-    expect(e.maxOpen()).toBe(4);
-    expect(e.connections()).toBe(2);
-  });
-
-  it('bounds open streams by [edge] max_streams on one connection too', async () => {
-    const e = await edge({ protocol: 'h2', maxConcurrentStreams: 100, delayMs: 50 });
-    const { c } = await client([e.url], { maxStreams: 3 });
-    const results = await Promise.all(Array.from({ length: 12 }, () => c.preauth(PREAUTH)));
-    expect(results.every((r) => r.kind === 'ok')).toBe(true);
-    expect(e.maxOpen()).toBe(3);
-    expect(e.connections()).toBe(1);
-  });
+  it.each([
+    // The server's limit binds, and ours allows no more: 20 calls queue on one connection.
+    { server: 2, maxStreams: 2, perConnection: 2, total: 2, connections: 1 },
+    // The server's limit binds, ours allows twice it: a second connection, each at the server's limit.
+    { server: 2, maxStreams: 4, perConnection: 2, total: 4, connections: 2 },
+    // Ours binds below the server's: one connection, never more than ours open.
+    { server: 100, maxStreams: 3, perConnection: 3, total: 3, connections: 1 },
+  ])(
+    'server allows $server streams, max_streams $maxStreams: $total open at most on $connections connection(s); the rest wait',
+    async (t) => {
+      const e = await edge({ protocol: 'h2', maxConcurrentStreams: t.server, delayMs: 50 });
+      const { c } = await client([e.url], { maxStreams: t.maxStreams });
+      const results = await Promise.all(Array.from({ length: 20 }, () => c.preauth(PREAUTH)));
+      expect(results.map((r) => r.kind)).toEqual(Array(20).fill('ok'));
+      expect(e.requests.map((r) => r.httpVersion)).toEqual(Array(20).fill('2.0'));
+      expect(e.maxOpenPerConnection()).toBe(t.perConnection);
+      expect(e.maxOpen()).toBe(t.total);
+      expect(e.connections()).toBe(t.connections);
+    },
+  );
 
   it('a reload that drops an edge URL lets the call under way finish on its connection', async () => {
     const e = await edge({ protocol: 'h2', holdAuth: true });
