@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer as createHttpsServer, type Server } from 'node:https';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { join } from 'node:path';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -166,7 +166,7 @@ describe('edge calls through an outbound proxy', () => {
     }
   }, 60_000);
 
-  it('tunnels https with CONNECT, TLS to the edge inside the tunnel', async () => {
+  it('tunnels https with CONNECT, TLS and HTTP/2 to the edge inside the tunnel', async () => {
     const tlsDir = join(dir, 'tls');
     await mkdir(tlsDir, { recursive: true });
     const ca = await makeCertificates(tlsDir);
@@ -198,6 +198,10 @@ describe('edge calls through an outbound proxy', () => {
       expect(CODE_NAME[r.replies[0]!.code], `${r.replies[0]!.replyMessage}\n${relay.output()}`).toBe('Accept');
       expect(proxy.seen).toContain(`CONNECT ${hidden}`);
       expect(proxy.seen.every((line) => line === `CONNECT ${hidden}`)).toBe(true);
+      // One tunnel carried every call, each as an h2 stream, as with Cloudflare's edge.
+      expect(proxy.seen.length).toBe(1);
+      expect(edge.versions.length).toBeGreaterThan(0);
+      expect(edge.versions.every((v) => v === '2.0')).toBe(true);
       expect(
         (await stack.decisions({ site: 'site-a', user: 'carol', from: since })).some(
           (d) => d.client_ip === '192.0.2.30' && d.source === 'duo',
@@ -212,21 +216,30 @@ describe('edge calls through an outbound proxy', () => {
   }, 120_000);
 });
 
-/** TLS in front of the workerd edge (which speaks plain http), as a real deployment has. */
-async function startTlsFront(tlsDir: string, edge: URL): Promise<{ server: Server; port: number }> {
-  const server = createHttpsServer(
+/** TLS and h2 in front of the workerd edge (which speaks plain HTTP/1.1), as a real deployment has. */
+async function startTlsFront(
+  tlsDir: string,
+  edge: URL,
+): Promise<{ server: Http2SecureServer; port: number; versions: string[] }> {
+  const versions: string[] = [];
+  // Connection-specific headers exist in HTTP/1.1 only; h2 forbids them.
+  const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+  const server = createSecureServer(
     { cert: await readFile(join(tlsDir, 'server.pem')), key: await readFile(join(tlsDir, 'server.key')) },
     (req, res) => {
+      versions.push(req.httpVersion);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !k.startsWith(':')));
       const up = request(
         {
           host: edge.hostname,
           port: edge.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, host: edge.host },
+          headers: { ...headers, host: edge.host },
         },
         (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
+          const out = Object.fromEntries(Object.entries(answer.headers).filter(([k]) => !hopByHop.has(k)));
+          res.writeHead(answer.statusCode ?? 502, out);
           answer.pipe(res);
         },
       );
@@ -235,5 +248,5 @@ async function startTlsFront(tlsDir: string, edge: URL): Promise<{ server: Serve
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port };
+  return { server, port: (server.address() as { port: number }).port, versions };
 }

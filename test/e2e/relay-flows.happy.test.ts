@@ -5,12 +5,14 @@ import { REPLY } from '@duo-edge/contract/messages';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RelayRuntime, startRelay } from '../../local-relay/src/cli/runtime.ts';
+import { edgeTransportOf } from '../../local-relay/src/config/edge-proxy.ts';
 import { loadConfig } from '../../local-relay/src/config/load.ts';
 import { hashPassword } from '../../local-relay/src/primary/scrypt-hash.ts';
 import { Attr, decodePacket, getAttribute, textAttribute } from '../../local-relay/src/radius/index.ts';
 import { type RunningEmulator, startEmulator } from '../support/duo-emulator/index.ts';
 import { edgeTestBindings } from '../support/edge-bindings.ts';
 import { type RunningEdge, startEdge } from '../support/edge-harness.ts';
+import { spyTransport } from '../support/fake-transport.ts';
 import { EDGE_KEY, RELAY_A_KEY, RELAY_B_KEY } from '../support/keys.ts';
 import { buildRequest, openUdpPeer, radclient } from '../support/radclient.ts';
 import { freeUdpPort, waitFor } from '../support/wait.ts';
@@ -73,13 +75,10 @@ async function start(site: string, toml: string): Promise<RelayRuntime> {
   const file = join(dir, `${site}.toml`);
   await writeFile(file, toml);
   const loaded = await loadConfig(file, { E2E_RADIUS_SECRET: SECRET });
-  const fetchSpy: typeof fetch = (input, init) => {
-    edgeCalls.push(new URL(input instanceof Request ? input.url : input).pathname);
-    return fetch(input, init);
-  };
+  const transport = spyTransport(edgeTransportOf(loaded.config.edge), (req) => edgeCalls.push(req.url.pathname));
   const runtime = await startRelay(loaded, {
     logger: pino({ level: process.env.RELAY_E2E_LOG ?? 'silent' }),
-    fetch: fetchSpy,
+    transport,
   });
   await waitFor(() => runtime.policy.current().from === 'edge', 20_000, 'the site policy from the edge');
   return runtime;

@@ -6,9 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { proxyHop } from '../../local-relay/src/config/edge-proxy.ts';
 import { ConfigError } from '../../local-relay/src/config/errors.ts';
 import { loadConfig } from '../../local-relay/src/config/load.ts';
-import { bypassesProxy, proxiedFetch } from '../../local-relay/src/edge/proxy.ts';
+import type { EdgeRequest } from '../../local-relay/src/edge/http/exchange.ts';
+import { createEdgeTransport } from '../../local-relay/src/edge/http/transport.ts';
+import { bypassesProxy } from '../../local-relay/src/edge/proxy.ts';
 import { refusalCode } from '../../local-relay/src/edge/refusal-code.ts';
-import { fetchFailure } from '../../local-relay/src/edge/transport.ts';
+import { transportFailure } from '../../local-relay/src/edge/transport.ts';
 import { freeTcpPort } from '../support/wait.ts';
 
 const EDGE_PUB = '1qqkDF2RF7alHF-OSMP9hJnANsTQD3XAwBnfbD856jA';
@@ -102,20 +104,31 @@ describe('no_proxy', () => {
 
   it('sends a listed host directly and everything else to the proxy', async () => {
     const direct: string[] = [];
-    const fetchDirect = (async (input: RequestInfo | URL) => {
-      direct.push(String(input));
-      return new Response('direct');
-    }) as typeof fetch;
+    const edge = createServer((req, res) => {
+      direct.push(String(req.url));
+      res.end('direct');
+    });
+    await new Promise<void>((r) => edge.listen(0, '127.0.0.1', r));
     const port = await freeTcpPort();
-    const f = proxiedFetch({ url: `http://127.0.0.1:${port}`, noProxy: ['edge.internal'] }, fetchDirect);
-    expect(await (await f('https://edge.internal/v1/health')).text()).toBe('direct');
-    // Not listed: the (absent) proxy is tried, and nothing answering is a transport failure.
-    const error = await f('https://edge.example.com/v1/health').then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(fetchFailure(error)).toMatchObject({ kind: 'transport', cause: 'refused' });
-    expect(direct).toEqual(['https://edge.internal/v1/health']);
+    const t = createEdgeTransport({
+      proxy: { url: `http://127.0.0.1:${port}`, noProxy: ['127.0.0.1'] },
+      maxStreams: 8,
+    });
+    try {
+      const listed = `http://127.0.0.1:${(edge.address() as { port: number }).port}/v1/health`;
+      const res = await t.request(get(listed));
+      expect(new TextDecoder().decode(res.body as Uint8Array)).toBe('direct');
+      // Not listed: the (absent) proxy is tried, and nothing answering is a transport failure.
+      const error = await t.request(get('https://edge.example.com/v1/health')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(transportFailure(error)).toMatchObject({ kind: 'transport', cause: 'refused' });
+      expect(direct).toEqual(['/v1/health']);
+    } finally {
+      await t.close();
+      await new Promise((r) => edge.close(r));
+    }
   });
 });
 
@@ -140,10 +153,20 @@ describe("the proxy's own answers", () => {
     ['http://127.0.0.1:9/v1/preauth', 407, 407, 'proxy_auth_required'],
     ['http://127.0.0.1:9/v1/preauth', 502, 502, undefined],
   ])('%s, proxy says %i: the relay sees %i (%s)', async (target, said, seen, code) => {
-    const f = proxiedFetch({ url: await proxyAnswering(said), credentials: SECRET, noProxy: [] });
-    const res = await f(target, { method: 'POST', body: new Uint8Array([123, 125]) });
-    expect(res.status).toBe(seen);
-    const body = new Uint8Array(await res.arrayBuffer());
-    expect(refusalCode(body)).toBe(code);
+    const t = createEdgeTransport({
+      proxy: { url: await proxyAnswering(said), credentials: SECRET, noProxy: [] },
+      maxStreams: 8,
+    });
+    try {
+      const res = await t.request({ ...get(target), method: 'POST', body: new Uint8Array([123, 125]) });
+      expect(res.status).toBe(seen);
+      expect(refusalCode(res.body as Uint8Array<ArrayBuffer>)).toBe(code);
+    } finally {
+      await t.close();
+    }
   });
 });
+
+function get(url: string): EdgeRequest {
+  return { url: new URL(url), method: 'GET', headers: {}, signal: AbortSignal.timeout(5_000), maxBytes: () => 4096 };
+}

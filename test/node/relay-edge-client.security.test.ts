@@ -20,8 +20,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../local-relay/src/edge/breaker.ts';
 import { createEdgeClient, type EdgeClient } from '../../local-relay/src/edge/client.ts';
+import type { EdgeTransport } from '../../local-relay/src/edge/http/exchange.ts';
+import { createEdgeTransport } from '../../local-relay/src/edge/http/transport.ts';
 import { loadIdentity } from '../../local-relay/src/edge/identity.ts';
 import type { RelayIdentity } from '../../local-relay/src/edge/signing.ts';
+import { spyTransport } from '../support/fake-transport.ts';
 
 type Mode =
   | 'good'
@@ -131,7 +134,16 @@ beforeAll(async () => {
   await new Promise((r) => probe.close(r));
 });
 
+/** Every client's own transport (as each relay has one), closed at the end. */
+const transports: EdgeTransport[] = [];
+function transport(): EdgeTransport {
+  const t = createEdgeTransport({ maxStreams: 16 });
+  transports.push(t);
+  return t;
+}
+
 afterAll(async () => {
+  for (const t of transports) await t.close();
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
@@ -162,6 +174,7 @@ function client(
     authTimeoutMs: 2000,
     breaker,
     logger: pino({ level: 'silent' }),
+    transport: transport(),
     ...(opts.onRefusal ? { onRefusal: opts.onRefusal } : {}),
   });
   return { c, breaker };
@@ -328,10 +341,7 @@ describe('edge client: failover, deadlines and the breaker', () => {
       authTimeoutMs: 1000,
       breaker,
       logger: pino({ level: 'silent' }),
-      fetch: (...args) => {
-        fetches++;
-        return fetch(...args);
-      },
+      transport: spyTransport(transport(), () => fetches++),
     });
     expect(await counting.preauth(PREAUTH)).toMatchObject({ kind: 'transport', cause: 'refused' });
     expect(breaker.state).toBe('closed');

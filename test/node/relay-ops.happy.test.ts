@@ -12,6 +12,7 @@ import { loadConfig } from '../../local-relay/src/config/load.ts';
 import { createLogger } from '../../local-relay/src/log.ts';
 import { hashPassword } from '../../local-relay/src/primary/scrypt-hash.ts';
 import { Attr, decodePacket, decodeText, getAttribute } from '../../local-relay/src/radius/index.ts';
+import { fakeTransport } from '../support/fake-transport.ts';
 import { EDGE_KEY, RELAY_A_KEY } from '../support/keys.ts';
 import { buildRequest, openUdpPeer } from '../support/radclient.ts';
 import { freeTcpPort } from '../support/wait.ts';
@@ -157,9 +158,11 @@ describe('ops wiring with the edge unreachable', () => {
 
 describe('a revoked relay key', () => {
   it('edge 401: logged as an error, counted as http4xx, and the login is rejected (never fails open)', async () => {
-    const refused: typeof fetch = async () =>
-      new Response(JSON.stringify({ error: { code: 'unauthorized', message: 'unknown key' } }), { status: 401 });
-    const s = await startWith({ fetch: refused }, 'http://127.0.0.1:9');
+    const refused = fakeTransport(() => ({
+      status: 401,
+      body: JSON.stringify({ error: { code: 'unauthorized', message: 'unknown key' } }),
+    }));
+    const s = await startWith({ transport: refused }, 'http://127.0.0.1:9');
     try {
       const r = await login(s.runtime, 'alice', 'alice-pass');
       expect(r.code).toBe(3);
@@ -179,20 +182,21 @@ describe('a revoked relay key', () => {
 describe('an edge that refuses the site as misconfigured', () => {
   const misconfigured = (code: string) => {
     const heartbeats: Array<{ counters: Record<string, number> }> = [];
-    const edge: typeof fetch = async (input, init) => {
-      const path = new URL(String(input)).pathname;
-      if (path === '/v1/health')
-        return new Response(JSON.stringify({ ok: true, version: '1', duo: { reachable: true, checked_at: 1 } }));
-      if (path === '/v1/heartbeat')
-        heartbeats.push(JSON.parse(String(init?.body ? new TextDecoder().decode(init.body as Uint8Array) : '{}')));
-      return new Response(JSON.stringify({ error: { code, message: 'the site entry is invalid' } }), { status: 403 });
-    };
+    const edge = fakeTransport(({ url, body }) => {
+      if (url.pathname === '/v1/health')
+        return {
+          status: 200,
+          body: JSON.stringify({ ok: true, version: '1', duo: { reachable: true, checked_at: 1 } }),
+        };
+      if (url.pathname === '/v1/heartbeat') heartbeats.push(JSON.parse(body ? new TextDecoder().decode(body) : '{}'));
+      return { status: 403, body: JSON.stringify({ error: { code, message: 'the site entry is invalid' } }) };
+    });
     return { edge, heartbeats };
   };
 
   it('logs the code, counts it in metrics and the heartbeat, and rejects the login', async () => {
     const { edge, heartbeats } = misconfigured('site_misconfigured');
-    const s = await startWith({ fetch: edge }, 'http://127.0.0.1:9');
+    const s = await startWith({ transport: edge }, 'http://127.0.0.1:9');
     try {
       const r = await login(s.runtime, 'alice', 'alice-pass');
       expect({ code: r.code, message: r.message }).toEqual({ code: 3, message: REPLY.failSecureDenied });
@@ -222,7 +226,7 @@ describe('an edge that refuses the site as misconfigured', () => {
     try {
       const lines: CheckLine[] = [];
       const ok = await runChecks(join(dir, 'relay.toml'), (l) => lines.push(l), {
-        fetch: misconfigured(code).edge,
+        transport: misconfigured(code).edge,
         timeoutMs: 1000,
       });
       expect(ok).toBe(false);
@@ -236,16 +240,16 @@ describe('an edge that refuses the site as misconfigured', () => {
 describe('reload (SIGHUP) and the edge connection', () => {
   it('applies key_file and pinned edge keys at once; a bad file changes nothing and says why', async () => {
     const keysSent: string[] = [];
-    const edge: typeof fetch = async (_input, init) => {
-      keysSent.push(new Headers(init?.headers).get(HEADER.key) ?? '');
-      return new Response('{}', { status: 503 });
-    };
+    const edge = fakeTransport(({ headers }) => {
+      keysSent.push(headers[HEADER.key] ?? '');
+      return { status: 503, body: '{}' };
+    });
     const dir = await writeConfig('http://127.0.0.1:9');
     const file = join(dir, 'relay.toml');
     const loaded = await loadConfig(file);
     const runtime = await startRelay(loaded, {
       logger: createLogger('silent'),
-      fetch: edge,
+      transport: edge,
       loadConfig: () => loadConfig(file),
     });
     const lastKey = async () => {
@@ -275,5 +279,33 @@ describe('reload (SIGHUP) and the edge connection', () => {
       await runtime.stop(1000);
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps connections only to the edge URLs a reload names; stop closes them all', async () => {
+    const retained: string[][] = [];
+    let closed = 0;
+    const edge = {
+      ...fakeTransport(() => ({ status: 503, body: '{}' })),
+      retain: (urls: ReadonlyArray<string>) => void retained.push([...urls]),
+      close: async () => void closed++,
+    };
+    const dir = await writeConfig('http://127.0.0.1:9');
+    const file = join(dir, 'relay.toml');
+    const runtime = await startRelay(await loadConfig(file), {
+      logger: createLogger('silent'),
+      transport: edge,
+      loadConfig: () => loadConfig(file),
+    });
+    try {
+      const original = await readFile(file, 'utf8');
+      await writeFile(file, original.replace('"http://127.0.0.1:9"', '"http://127.0.0.1:10"'));
+      expect(await runtime.reload()).toEqual({ ok: true });
+      expect(retained).toEqual([['http://127.0.0.1:10']]);
+      expect(closed).toBe(0);
+    } finally {
+      await runtime.stop(1000);
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(closed).toBe(1);
   });
 });

@@ -5,13 +5,14 @@ import type { Key } from '@duo-edge/contract/ed25519';
 import type { SitePolicy } from '@duo-edge/contract/wire';
 import pino from 'pino';
 import { parseListen } from '../config/addresses.ts';
-import { edgeFetchOf, proxyHop } from '../config/edge-proxy.ts';
+import { edgeTransportOf, proxyHop } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import { type LoadedConfig, loadConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
 import { sitesOf } from '../config/section-site.ts';
 import { CircuitBreaker } from '../edge/breaker.ts';
 import { createEdgeClient, describe, refusalHint } from '../edge/client.ts';
+import type { EdgeResponse, EdgeTransport } from '../edge/http/exchange.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
 import { loadPolicy } from '../edge/policy-file.ts';
 import type { RelayIdentity } from '../edge/signing.ts';
@@ -38,7 +39,8 @@ export interface CheckLine {
 export interface CheckOptions {
   env?: Readonly<Record<string, string | undefined>>;
   now?: () => number;
-  fetch?: typeof fetch;
+  /** The way to the edge (tests substitute a fake); default the relay's own, closed when done. */
+  transport?: EdgeTransport;
   /** Per network check. */
   timeoutMs?: number;
 }
@@ -97,20 +99,20 @@ export async function runChecks(
       `${offline.failmode} at start while the edge is unreachable: ${failmodeReason(offline)}`,
     );
   }
-  for (const url of config.edge.urls) {
-    await checkEdge(
-      url,
-      config,
-      sites,
-      identity.ok ? identity.value : undefined,
-      edgeKey.ok ? edgeKey.value : undefined,
-      {
-        emit,
-        timeoutMs,
-        now: opts.now ?? Date.now,
-        fetch: opts.fetch ?? edgeFetchOf(config.edge),
-      },
-    );
+  const transport = opts.transport ?? edgeTransportOf(config.edge);
+  try {
+    for (const url of config.edge.urls) {
+      await checkEdge(
+        url,
+        config,
+        sites,
+        identity.ok ? identity.value : undefined,
+        edgeKey.ok ? edgeKey.value : undefined,
+        { emit, timeoutMs, now: opts.now ?? Date.now, transport },
+      );
+    }
+  } finally {
+    if (!opts.transport) await transport.close();
   }
   for (const line of await checkListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
   for (const line of await checkLdapListeners(config, timeoutMs)) emit(line.ok, line.name, line.detail);
@@ -123,7 +125,7 @@ interface EdgeCheckDeps {
   emit: (ok: boolean, name: string, detail: string) => void;
   timeoutMs: number;
   now: () => number;
-  fetch: typeof fetch;
+  transport: EdgeTransport;
 }
 
 async function checkEdge(
@@ -186,7 +188,7 @@ async function checkSite(
     authTimeoutMs: d.timeoutMs,
     breaker: new CircuitBreaker({ threshold: Number.MAX_SAFE_INTEGER }),
     logger: pino({ level: 'silent' }),
-    fetch: d.fetch,
+    transport: d.transport,
     now: d.now,
   });
   const name = `relay key at ${url} for site ${site}`;
@@ -242,22 +244,22 @@ type Health =
   | { ok: false; detail: string };
 
 async function getHealth(url: string, d: EdgeCheckDeps): Promise<Health> {
-  let res: Response;
-  let body: unknown;
+  let res: EdgeResponse;
   try {
-    res = await d.fetch(`${url.replace(/\/+$/, '')}/v1/health`, {
+    res = await d.transport.request({
+      url: new URL(`${url.replace(/\/+$/, '')}/v1/health`),
+      method: 'GET',
+      headers: {},
       signal: AbortSignal.timeout(d.timeoutMs),
-      redirect: 'error',
+      maxBytes: () => MAX_HEALTH_BYTES,
     });
-    body = await res.json().catch(() => undefined);
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     if ((error as Error).name === 'TimeoutError') return { ok: false, detail: `no answer within ${d.timeoutMs} ms` };
-    return { ok: false, detail: `unreachable: ${cause?.code ?? cause?.message ?? (error as Error).message}` };
+    return { ok: false, detail: `unreachable: ${(error as { code?: string }).code ?? (error as Error).message}` };
   }
-  if (!res.ok) return { ok: false, detail: `GET /v1/health answered HTTP ${res.status}` };
-  const parsed = body as { version?: unknown; duo?: { reachable?: unknown } } | undefined;
-  const date = Date.parse(res.headers.get('date') ?? '');
+  if (res.status < 200 || res.status > 299) return { ok: false, detail: `GET /v1/health answered HTTP ${res.status}` };
+  const parsed = jsonOf(res.body) as { version?: unknown; duo?: { reachable?: unknown } } | undefined;
+  const date = Date.parse(res.header('date') ?? '');
   return {
     ok: true,
     status: res.status,
@@ -265,6 +267,17 @@ async function getHealth(url: string, d: EdgeCheckDeps): Promise<Health> {
     duoReachable: typeof parsed?.duo?.reachable === 'boolean' ? parsed.duo.reachable : null,
     ...(Number.isNaN(date) ? {} : { dateSeconds: Math.floor(date / 1000) }),
   };
+}
+
+const MAX_HEALTH_BYTES = 64 * 1024;
+
+function jsonOf(body: Uint8Array | 'too_large'): unknown {
+  if (body === 'too_large') return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { err, ok, type Result } from '@duo-edge/contract/result';
 import type { Logger } from 'pino';
-import { edgeFetchOf } from '../config/edge-proxy.ts';
+import { edgeTransportOf } from '../config/edge-proxy.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { RelayConfig } from '../config/schema.ts';
@@ -54,7 +54,8 @@ export interface RuntimeOptions {
   logger: Logger;
   /** Extra decision hook (tests); the auth-event log, metrics and journal are wired in already. */
   onDecision?: DecisionHook;
-  fetch?: EdgeClientOptions['fetch'];
+  /** The way to the edge (tests substitute a fake); the runtime closes it on stop. */
+  transport?: EdgeClientOptions['transport'];
   onEdgeCall?: EdgeClientOptions['onCall'];
   /** Re-reads and validates the config (reload); defaults to the file the relay started with. */
   loadConfig?: () => Promise<LoadedConfig>;
@@ -88,8 +89,9 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       throw error;
     }
   };
-  // Every edge call, of every site, goes through the one fetch (direct, or the outbound proxy).
-  const edgeFetch = opts.fetch ?? edgeFetchOf(config.edge);
+  // Every edge call, of every site, goes through the one transport (direct, or the outbound proxy).
+  const transport = opts.transport ?? edgeTransportOf(config.edge);
+  opened.push(() => transport.close());
   /** One unit per site the sections name, `[relay] site` first: its own policy, breaker, journal. */
   const units = new Map<string, SiteUnit>();
   for (const site of sitesOf(config)) {
@@ -99,7 +101,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
         config,
         trust,
         logger: log,
-        fetch: edgeFetch,
+        transport,
         // Metrics are built further down: an edge call starts only once everything is (unit.start).
         onCall: (stage, outcome, seconds) => {
           metrics.observeEdgeRequest(stage, outcome, seconds);
@@ -238,6 +240,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       admission.setLimits(primaryLimitsOf(next));
       trust = nextTrust;
       for (const unit of units.values()) unit.reconfigure(next, trust);
+      transport.retain(next.edge.urls);
       radius.reload(listenersOf(next, (s, site) => depsFor(nextPrimary, s, site)));
       // Logins already past the swap still hold the old primary: close it once they had time to end.
       if (old.close) setTimeout(() => void old.close?.(), next.relay.shutdown_grace_ms).unref();
@@ -257,6 +260,7 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
       await primary.close?.();
       await management?.close();
       await syslog?.close();
+      await transport.close();
       log.info('duo-relay stopped');
     },
   };

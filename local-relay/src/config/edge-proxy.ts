@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { bypassesProxy, type EdgeProxy, proxiedFetch } from '../edge/proxy.ts';
+import type { EdgeTransport } from '../edge/http/exchange.ts';
+import { createEdgeTransport } from '../edge/http/transport.ts';
+import { bypassesProxy, type EdgeProxy } from '../edge/proxy.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
 
 /** `http://host:port` and nothing else: credentials come from `proxy_credentials`, never the URL. */
@@ -62,10 +64,10 @@ export function edgeProxyOf(e: ProxyKeys): EdgeProxy | undefined {
   };
 }
 
-/** The fetch every edge call uses: through the proxy when `[edge] proxy` is set. */
-export function edgeFetchOf(e: ProxyKeys): typeof fetch {
+/** The transport every edge call uses: through the proxy when `[edge] proxy` is set. */
+export function edgeTransportOf(e: ProxyKeys & { max_streams: number }): EdgeTransport {
   const proxy = edgeProxyOf(e);
-  return proxy ? proxiedFetch(proxy) : fetch;
+  return createEdgeTransport({ maxStreams: e.max_streams, ...(proxy ? { proxy } : {}) });
 }
 
 /** The hop for `duo-relay check`: where the proxy is and which edge URLs skip it; no secret. */

@@ -72,6 +72,11 @@ const edgeSection = (ctx: SecretContext) =>
       probe_interval_ms: ms(5_000),
       /** Signed POST /v1/heartbeat (version, uptime, breaker state, counters). */
       heartbeat_interval_ms: ms(HEARTBEAT_INTERVAL_MS),
+      /**
+       * Calls open at once to one edge URL over HTTP/2 (a push waiting for its human holds one);
+       * more wait their turn. Past the edge's per-connection limit the relay opens another connection.
+       */
+      max_streams: z.number().int().min(1).max(100_000).default(20_000),
       ...edgeProxyKeys(ctx),
     })
     .strict()

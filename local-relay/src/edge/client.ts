@@ -1,6 +1,5 @@
 import { TextDecoder } from 'node:util';
 import { type AuditRecordUpload, type AuditUploadResponse, auditUploadResponseSchema } from '@duo-edge/contract/audit';
-import { readBounded } from '@duo-edge/contract/bounded-body';
 import type { Key } from '@duo-edge/contract/ed25519';
 import { utf8 } from '@duo-edge/contract/encoding';
 import { type HeartbeatRequest, heartbeatResponseSchema } from '@duo-edge/contract/heartbeat';
@@ -20,11 +19,12 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CircuitBreaker } from './breaker.ts';
+import type { EdgeTransport } from './http/exchange.ts';
 import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
 import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
-import { fetchFailure, nothingWasSent } from './transport.ts';
+import { nothingWasSent, transportFailure } from './transport.ts';
 
 /** Calls the flows make. Tests substitute a fake; edge/client.ts is the real one. */
 export interface EdgeApi {
@@ -72,7 +72,8 @@ export interface EdgeConnection {
 export interface EdgeClientOptions extends EdgeConnection {
   breaker: CircuitBreaker;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** Shared by every site's client; its owner closes it. */
+  transport: EdgeTransport;
   now?: () => number;
   /** Metrics seam: one call per stage call, with its final outcome kind. */
   onCall?: (stage: EdgeStage, outcome: EdgeCallOutcome, seconds: number) => void;
@@ -84,6 +85,7 @@ export interface EdgeClientOptions extends EdgeConnection {
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /** A refusal body only needs room for its error code and a sentence. */
 const MAX_ERROR_BODY_BYTES = 4 * 1024;
+const bodyCap = (status: number) => (status >= 200 && status <= 299 ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
 
 interface CallSpec<T> {
   stage: EdgeStage;
@@ -95,7 +97,7 @@ interface CallSpec<T> {
 }
 
 export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
-  const doFetch = opts.fetch ?? fetch;
+  const { transport } = opts;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'edge-client' });
   let conn: EdgeConnection = pick(opts);
@@ -119,22 +121,22 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     if (spec.method === 'POST') headers['content-type'] = 'application/json';
     let status: number;
     let read: Uint8Array<ArrayBuffer> | 'too_large';
-    let signature: string | null;
+    let signature: string | undefined;
     try {
-      const res = await doFetch(url, {
+      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
+      const res = await transport.request({
+        url,
         method: spec.method,
         headers,
         ...(spec.method === 'POST' ? { body } : {}),
         signal,
-        redirect: 'error',
+        maxBytes: bodyCap,
       });
       status = res.status;
-      signature = res.headers.get(HEADER.decisionSignature);
-      const ok = status >= 200 && status <= 299;
-      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
-      read = await readBounded(res, ok ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
+      signature = res.header(HEADER.decisionSignature);
+      read = res.body;
     } catch (error) {
-      return fetchFailure(error);
+      return transportFailure(error);
     }
     if (status < 200 || status > 299) {
       const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
@@ -247,16 +249,23 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     let result: EdgeResult<HealthResponse | null> = { kind: 'transport', cause: 'refused' };
     for (const base of c.urls) {
       try {
-        const res = await doFetch(new URL(`${base.replace(/\/+$/, '')}/v1/health`), { signal, redirect: 'error' });
-        const read = await readBounded(res, MAX_RESPONSE_BYTES);
+        const res = await transport.request({
+          url: new URL(`${base.replace(/\/+$/, '')}/v1/health`),
+          method: 'GET',
+          headers: {},
+          signal,
+          maxBytes: () => MAX_RESPONSE_BYTES,
+        });
         if (res.status >= 500) {
           result = { kind: 'http', status: res.status };
           continue;
         }
-        const parsed = res.ok && read !== 'too_large' ? parse(read, healthResponseSchema) : undefined;
+        const { status, body } = res;
+        const parsed =
+          status >= 200 && status <= 299 && body !== 'too_large' ? parse(body, healthResponseSchema) : undefined;
         return { kind: 'ok', value: parsed?.kind === 'ok' ? parsed.value : null };
       } catch (error) {
-        result = fetchFailure(error);
+        result = transportFailure(error);
         if (signal.aborted) break;
       }
     }

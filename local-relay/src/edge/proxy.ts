@@ -1,12 +1,14 @@
 import { type IncomingMessage, request } from 'node:http';
 import { isIP, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
+import { utf8 } from '@duo-edge/contract/encoding';
+import { CONNECT_TIMEOUT_MS, type TlsConnector, type TlsOptions, tlsTo } from './http/connect.ts';
+import { type EdgeResponse, headerOf } from './http/exchange.ts';
 
 /**
  * Every edge call through an outbound HTTP proxy: `CONNECT host:443` and TLS to the edge inside the
- * tunnel for https, the absolute-form request line for plain http (loopback edges only). The edge's
- * signatures are end to end, so the proxy can relay answers but never forge one.
+ * tunnel for https (ALPN h2 or HTTP/1.1, as directly), the absolute-form request line for plain
+ * http (loopback edges only). The edge's signatures are end to end, so the proxy can relay answers
+ * but never forge one.
  *
  * What the proxy itself says is kept apart from what the edge says, for the failmode table:
  * - the proxy cannot be reached (refused, reset, timeout): a thrown error, as a direct call would
@@ -28,38 +30,30 @@ export interface EdgeProxy {
 export const PROXY_AUTH_REQUIRED = 'proxy_auth_required';
 export const PROXY_REFUSED = 'proxy_refused';
 
-export function proxiedFetch(proxy: EdgeProxy, direct: typeof fetch = fetch): typeof fetch {
+/** The proxy answered CONNECT with a non-2xx: the transport turns it into `proxyAnswer`. */
+export class ProxyRefusal extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`the outbound proxy answered CONNECT with HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+export interface ProxyHop {
+  host: string;
+  port: number;
+  /** Headers for the proxy itself (Basic credentials), on CONNECT and absolute-form requests. */
+  headers: Readonly<Record<string, string>>;
+}
+
+export function proxyHopOf(proxy: EdgeProxy): ProxyHop {
   const via = new URL(proxy.url);
-  const proxyHost = via.hostname.replace(/^\[|\]$/g, '');
-  const proxyPort = Number(via.port || 80);
-  const authorization = proxy.credentials
-    ? `Basic ${Buffer.from(proxy.credentials, 'utf8').toString('base64')}`
-    : undefined;
-  return (input, init) => {
-    const target = new URL(input instanceof Request ? input.url : String(input));
-    if (bypassesProxy(target.hostname, proxy.noProxy)) return direct(input, init);
-    const headers = new Headers(init?.headers);
-    headers.set('host', target.host);
-    const body = init?.body as Uint8Array | undefined;
-    if (body) headers.set('content-length', String(body.byteLength));
-    const signal = init?.signal ?? undefined;
-    const send = (path: string, extra: Record<string, string>, createConnection?: () => Socket) =>
-      exchange({
-        host: proxyHost,
-        port: proxyPort,
-        method: init?.method ?? 'GET',
-        path,
-        headers: { ...Object.fromEntries(headers), ...extra },
-        body,
-        signal,
-        createConnection,
-      });
-    if (target.protocol === 'http:') {
-      return send(target.href, authorization ? { 'proxy-authorization': authorization } : {}).then(relabel);
-    }
-    return tunnel(proxyHost, proxyPort, target, authorization, signal).then((t) =>
-      t.kind === 'refused' ? t.response : send(`${target.pathname}${target.search}`, {}, () => t.socket),
-    );
+  return {
+    host: via.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(via.port || 80),
+    headers: proxy.credentials
+      ? { 'proxy-authorization': `Basic ${Buffer.from(proxy.credentials, 'utf8').toString('base64')}` }
+      : {},
   };
 }
 
@@ -74,117 +68,58 @@ export function bypassesProxy(hostname: string, noProxy: ReadonlyArray<string>):
   });
 }
 
-type Tunnel = { kind: 'open'; socket: Socket } | { kind: 'refused'; response: Response };
-
 /** CONNECT, then TLS to the edge inside the tunnel (verified against the edge's own hostname). */
-function tunnel(
-  host: string,
-  port: number,
-  target: URL,
-  authorization: string | undefined,
-  signal: AbortSignal | undefined,
-): Promise<Tunnel> {
-  const authority = `${target.hostname}:${target.port || 443}`;
-  return new Promise<Tunnel>((resolve, reject) => {
+export const tunnelTls =
+  (hop: ProxyHop, tls: TlsOptions): TlsConnector =>
+  async (target) =>
+    tlsTo(target, tls, await tunnel(hop, `${target.host}:${target.port}`));
+
+function tunnel(hop: ProxyHop, authority: string): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
     const req = request({
-      host,
-      port,
+      host: hop.host,
+      port: hop.port,
       method: 'CONNECT',
       path: authority,
-      headers: { host: authority, ...(authorization ? { 'proxy-authorization': authorization } : {}) },
-      ...(signal ? { signal } : {}),
+      headers: { host: authority, ...hop.headers },
       agent: false,
+      timeout: CONNECT_TIMEOUT_MS,
     });
+    req.once('timeout', () => req.destroy(Object.assign(new Error('proxy CONNECT timed out'), { code: 'ETIMEDOUT' })));
     req.once('error', reject);
     req.once('connect', (res: IncomingMessage, socket: Socket) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         socket.destroy();
-        resolve({ kind: 'refused', response: proxyAnswer(status) });
+        reject(new ProxyRefusal(status));
         return;
       }
-      const servername = isIP(target.hostname.replace(/^\[|\]$/g, '')) ? undefined : target.hostname;
-      const tls = tlsConnect({ socket, ...(servername ? { servername } : {}) });
-      tls.once('secureConnect', () => {
-        tls.removeListener('error', reject);
-        resolve({ kind: 'open', socket: tls });
-      });
-      tls.once('error', reject);
+      req.setTimeout(0);
+      resolve(socket);
     });
     req.end();
   });
 }
 
-interface Exchange {
-  host: string;
-  port: number;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: Uint8Array | undefined;
-  signal: AbortSignal | undefined;
-  createConnection: (() => Socket) | undefined;
-}
-
-/** One HTTP/1.1 request on its own connection; the answer as a fetch Response (body streamed). */
-function exchange(x: Exchange): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    const req = request(
-      {
-        host: x.host,
-        port: x.port,
-        method: x.method,
-        path: x.path,
-        headers: { ...x.headers, connection: 'close' },
-        ...(x.signal ? { signal: x.signal } : {}),
-        // Node uses createConnection only without an agent: the tunnel, else a fresh connection.
-        ...(x.createConnection ? { createConnection: x.createConnection } : { agent: false }),
-      },
-      (res) => resolve(toResponse(res)),
-    );
-    req.once('error', reject);
-    req.end(x.body);
-  });
-}
-
-function toResponse(res: IncomingMessage): Response {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-    try {
-      headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-    } catch {
-      // A header fetch would not accept is not one the relay reads.
-    }
-  }
-  const status = res.statusCode ?? 0;
-  if (status < 200 || status > 599) {
-    res.destroy();
-    return proxyAnswer(status);
-  }
-  const empty = status === 204 || status === 205 || status === 304;
-  if (empty) res.resume();
-  // node:stream/web and the global ReadableStream are one class at run time; only their typings differ.
-  const body = empty ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
-  return new Response(body, { status, headers });
-}
-
 /**
- * A plain-http proxy's 407 is the proxy's own word, whatever its body says: named so the log
- * points at `edge.proxy_credentials`, not at the relay key.
+ * An absolute-form answer as the relay reads it: a plain-http proxy's 407 is the proxy's own word
+ * whatever its body says (named so the log points at `edge.proxy_credentials`, not at the relay
+ * key), and a status no edge sends is the proxy's too.
  */
-function relabel(res: Response): Response {
-  if (res.status !== 407) return res;
-  void res.body?.cancel();
-  return proxyAnswer(407);
+export function screenAbsoluteForm(res: EdgeResponse): EdgeResponse {
+  if (res.status === 407 || res.status < 200 || res.status > 599) return proxyAnswer(res.status);
+  return res;
 }
 
 /** The proxy's own non-2xx: a 5xx stays an (unsigned) 5xx, anything else is a refusal. */
-function proxyAnswer(status: number): Response {
-  if (status >= 500 && status <= 599) return new Response(null, { status });
+export function proxyAnswer(status: number): EdgeResponse {
+  const headers = { 'x-duo-relay-proxy-status': String(status) };
+  if (status >= 500 && status <= 599) return { status, header: headerOf(headers), body: new Uint8Array(0) };
   const code = status === 407 ? PROXY_AUTH_REQUIRED : PROXY_REFUSED;
-  const refusal = status >= 400 && status <= 499 ? status : 403;
-  return Response.json(
-    { error: { code, message: `the outbound proxy answered HTTP ${status}` } },
-    { status: refusal, headers: { 'x-duo-relay-proxy-status': String(status) } },
-  );
+  const body = utf8(JSON.stringify({ error: { code, message: `the outbound proxy answered HTTP ${status}` } }));
+  return {
+    status: status >= 400 && status <= 499 ? status : 403,
+    header: headerOf({ ...headers, 'content-type': 'application/json' }),
+    body,
+  };
 }

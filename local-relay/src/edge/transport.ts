@@ -1,16 +1,16 @@
 import type { EdgeFailure, TransportCause } from './result.ts';
 
 /**
- * What Node's fetch (undici) threw, as an edge failure. Undici wraps socket errors in
- * `TypeError('fetch failed', { cause })`; aborts from our deadline surface as TimeoutError/AbortError.
+ * What the edge transport (http/) threw, as an edge failure: Node's socket, TLS and HTTP/2 errors
+ * and the transport's own (`ERR_EDGE_*`); the call's deadline surfaces as TimeoutError/AbortError.
  * A certificate that does not verify is not an outage: something answered that cannot prove it is
  * the edge (a TLS-intercepting middlebox, a wrong host), so it never fails open — and like any
  * unverifiable answer it does not open the breaker for everyone.
  */
-export function fetchFailure(error: unknown): EdgeFailure {
+export function transportFailure(error: unknown): EdgeFailure {
   const code = errorCode(error);
   if (code !== undefined && isCertificateError(code)) return { kind: 'unverified', detail: `TLS: ${code}` };
-  const { cause, detail } = classifyFetchError(error);
+  const { cause, detail } = classifyError(error);
   return { kind: 'transport', cause, detail };
 }
 
@@ -26,7 +26,7 @@ const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
 
 const isCertificateError = (code: string): boolean => code.startsWith('CERT_') || CERTIFICATE_ERRORS.has(code);
 
-function classifyFetchError(error: unknown): { cause: TransportCause; detail: string } {
+function classifyError(error: unknown): { cause: TransportCause; detail: string } {
   const name = (error as { name?: string } | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return { cause: 'timeout', detail: name };
   const code = errorCode(error);
@@ -37,12 +37,17 @@ function classifyFetchError(error: unknown): { cause: TransportCause; detail: st
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EADDRNOTAVAIL':
+    // Nothing of the call reached the edge: the session went away before its stream opened (or
+    // Node would not open one after GOAWAY), or the server refused the stream unprocessed.
+    case 'ERR_EDGE_NOT_SENT':
+    case 'ERR_HTTP2_GOAWAY_SESSION':
+    case 'ERR_HTTP2_INVALID_SESSION':
       return { cause: 'refused', detail: code };
     case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
       return { cause: 'timeout', detail: code };
+    // A stream or session that broke after the request went out (ERR_HTTP2_STREAM_ERROR,
+    // ERR_HTTP2_SESSION_ERROR, ERR_HTTP2_STREAM_CANCEL, ECONNRESET, ERR_EDGE_RESET), and a redirect
+    // (ERR_EDGE_REDIRECT): the edge may have acted on it.
     default:
       return { cause: 'reset', detail: code ?? 'network error' };
   }

@@ -56,7 +56,7 @@ export interface SiteUnitOptions {
   config: RelayConfig;
   trust: Trust;
   logger: Logger;
-  fetch: EdgeClientOptions['fetch'];
+  transport: EdgeClientOptions['transport'];
   onCall: NonNullable<EdgeClientOptions['onCall']>;
   onRefusal: (stage: Parameters<NonNullable<EdgeClientOptions['onRefusal']>>[0], code: string) => void;
 }
@@ -91,7 +91,7 @@ export async function startSiteUnit(o: SiteUnitOptions): Promise<SiteUnit> {
     ...connectionOf(current, identityOf(trust), trust.edgeKeys, undefined),
     breaker,
     logger: log,
-    ...(o.fetch ? { fetch: o.fetch } : {}),
+    transport: o.transport,
     onCall: o.onCall,
     onRefusal: (stage, code) => {
       // The code is unsigned text: a bounded set of labels, whatever a path in between sends.

@@ -1,9 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { importPrivateKeyPem, sign } from '@duo-edge/contract/ed25519';
 import { utf8 } from '@duo-edge/contract/encoding';
 import { decisionMessage, HEADER } from '@duo-edge/contract/signing';
 import { EDGE_KEY } from '../../support/keys.ts';
+import { makeCertificates } from '../../support/slapd.ts';
 
 /**
  * A stand-in edge for the memory benchmark: answers the relay's wire contract with correctly signed
@@ -12,6 +16,10 @@ import { EDGE_KEY } from '../../support/keys.ts';
  * signature: the subject is the relay's memory with N logins waiting, and the real workerd edge on
  * this machine cannot hold 10,000 blocking Duo calls (each is an inbound plus an outbound socket,
  * against a 20,000 descriptor limit) nor take them faster than ~150 requests a second.
+ *
+ * It speaks h2 over TLS, as the production edge does, so the relay's edge connection is the one it
+ * uses in production (one session, a stream per waiting login). Its throwaway CA reaches the relay
+ * child through NODE_EXTRA_CA_CERTS, set in this process for the children it spawns.
  */
 export interface HeldEdge {
   url: string;
@@ -34,7 +42,7 @@ export async function startHeldEdge(site: string): Promise<HeldEdge> {
   const waiting: Array<() => Promise<void>> = [];
   const sockets = new Set<Socket>();
 
-  async function answer(req: IncomingMessage, res: ServerResponse, value: unknown): Promise<void> {
+  async function answer(req: Http2ServerRequest, res: Http2ServerResponse, value: unknown): Promise<void> {
     const body = utf8(JSON.stringify(value));
     const path = new URL(req.url!, 'http://x').pathname;
     const nonce = String(req.headers[HEADER.nonce] ?? '');
@@ -42,7 +50,12 @@ export async function startHeldEdge(site: string): Promise<HeldEdge> {
     res.writeHead(200, { 'content-type': 'application/json', [HEADER.decisionSignature]: signature }).end(body);
   }
 
-  const server = createServer((req, res) => {
+  const tlsDir = await mkdtemp(join(tmpdir(), 'held-edge-tls-'));
+  process.env.NODE_EXTRA_CA_CERTS = await makeCertificates(tlsDir);
+  const tls = { key: await readFile(join(tlsDir, 'server.key')), cert: await readFile(join(tlsDir, 'server.pem')) };
+  // No stream limit of its own: the relay's [edge] max_streams is what a waiting login meets.
+  const settings = { maxConcurrentStreams: 1_000_000 };
+  const server = createSecureServer({ ...tls, settings, maxSessionMemory: 1024 }, (req, res) => {
     req.resume();
     req.on('end', () => {
       const path = new URL(req.url!, 'http://x').pathname;
@@ -83,15 +96,13 @@ export async function startHeldEdge(site: string): Promise<HeldEdge> {
       }
     });
   });
-  server.on('connection', (s) => {
+  server.on('secureConnection', (s: Socket) => {
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
-  server.maxConnections = 50_000;
-  server.keepAliveTimeout = 120_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', 4096, r));
   return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    url: `https://127.0.0.1:${(server.address() as { port: number }).port}`,
     held: () => waiting.length,
     release() {
       for (const send of waiting.splice(0)) void send();
@@ -100,6 +111,7 @@ export async function startHeldEdge(site: string): Promise<HeldEdge> {
       const closed = new Promise((r) => server.close(r));
       for (const s of sockets) s.destroy();
       await closed;
+      await rm(tlsDir, { recursive: true, force: true });
     },
   };
 }
