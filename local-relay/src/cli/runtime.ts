@@ -13,7 +13,7 @@ import type { EdgeClient, EdgeClientOptions } from '../edge/client.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
 import { failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
-import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
+import type { LdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
 import { startAuthEventSyslog } from '../ops/syslog/index.ts';
@@ -157,12 +157,13 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     logger: log,
   });
   opened.push(() => radius.stop(0));
-  // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
+  // The LDAP proxy's upstream is the [primary] directory; its settings apply from start. Its code
+  // is loaded only when an [[ldap_server]] is configured.
   const directory = config.primary?.type === 'ldap' ? config.primary.ldap : undefined;
   const ldap =
     config.ldap_server.length > 0 && directory
-      ? await orClose(() =>
-          startLdapServers(config.ldap_server, directory, {
+      ? await orClose(async () =>
+          (await import('../ldap/listener.ts')).startLdapServers(config.ldap_server, directory, {
             flowDeps: (s, site) => depsFor(primary, s, site),
             logger: log,
           }),
