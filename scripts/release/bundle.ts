@@ -55,18 +55,13 @@ export async function bundleRelay(root: string, version: string, outfile: string
 /**
  * zod's namespaces (`z`, `core`) carry every message locale (some 60 modules, non-Latin text
  * included); the relay only ever uses English, which zod configures from `locales/en.js` directly.
- * Their `locales` entry is cut down to English, so the others are neither bundled nor kept in memory.
+ * zod's locale index is read as English only, so the others are neither bundled nor kept in memory.
  */
 const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core|mini)[\\/]/.test(args.importer)
-        ? { path: args.importer, namespace: 'zod-locales' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: "export { default as en } from '../locales/en.js';",
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: "export { default as en } from './en.js';",
       resolveDir: dirname(args.path),
     }));
   },
