@@ -127,13 +127,13 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
    * also its group-committed fsync with `"before_reply"`. */
   const decisionHook =
     (serverSection: string, journal: JournalSync): DecisionHook =>
-    (d: FlowDecision) => {
+    (d: FlowDecision, req) => {
       const event = authEventFields({ ...d, serverSection });
       log.info(event);
       syslog?.send(event);
       metrics.observeDecision(d);
       decisionCounts[`decisions_${d.result}`]++;
-      const extra = opts.onDecision?.(d);
+      const extra = opts.onDecision?.(d, req);
       const journalled = journal.record(d);
       return extra instanceof Promise || journalled ? Promise.all([extra, journalled]) : undefined;
     };
