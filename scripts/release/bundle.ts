@@ -74,5 +74,5 @@ const zodEnglishOnly: Plugin = {
  */
 function latin1Only(code: string): string {
   // Per UTF-16 unit (no `u` flag): a character outside the BMP becomes its surrogate pair's escapes.
-  return code.replace(/[^\u0000-\u00ff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return code.replace(/[\u0100-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
