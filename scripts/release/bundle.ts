@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { build, type Metafile } from 'esbuild';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 export interface RelayBundle {
   /** One CommonJS file with the relay and every module it imports, dependencies included. */
@@ -37,6 +38,7 @@ export async function bundleRelay(root: string, version: string, outfile: string
     legalComments: 'eof',
     metafile: true,
     logLevel: 'silent',
+    plugins: [zodEnglishOnly],
   });
   // esbuild warns about every `import.meta` in a CommonJS bundle, even in code it then drops (the
   // manifest reader above). One that survives is an empty object at run time: a wrong path.
@@ -46,5 +48,31 @@ export async function bundleRelay(root: string, version: string, outfile: string
     const where = (w: (typeof problems)[number]) => (w.location ? `${w.location.file}:${w.location.line}: ` : '');
     throw new Error(`bundling the relay:\n${problems.map((w) => `${where(w)}${w.text}`).join('\n')}`);
   }
+  await writeFile(outfile, latin1Only(await readFile(outfile, 'utf8')));
   return { file: outfile, metafile: result.metafile };
+}
+
+/**
+ * zod's namespaces (`z`, `core`) carry every message locale (some 60 modules, non-Latin text
+ * included); the relay only ever uses English, which zod configures from `locales/en.js` directly.
+ * zod's locale index is read as English only, so the others are neither bundled nor kept in memory.
+ */
+const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: "export { default as en } from './en.js';",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * esbuild escapes non-ASCII in strings, but comments it keeps verbatim (an em dash, an arrow). One
+ * character above U+00FF makes V8 hold the whole bundle's source as two bytes per character, twice
+ * its size for the life of the process; escaped, the text inside comments reads the same.
+ */
+function latin1Only(code: string): string {
+  // Per UTF-16 unit (no `u` flag): a character outside the BMP becomes its surrogate pair's escapes.
+  return code.replace(/[\u0100-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -2,7 +2,7 @@ import { chmod, copyFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { run } from './run.ts';
-import { NODE_VERSION } from './runtimes.ts';
+import { NODE_VERSION, RELAY_NODE_FLAGS } from './runtimes.ts';
 
 /** Node's fuse that tells a node binary it carries an application (documented in Node's SEA guide). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -28,6 +28,8 @@ export async function seaBlob(bundle: string, workDir: string): Promise<string> 
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: false,
+      // Applied before the bundle runs, as if on the node command line; NODE_OPTIONS still adds to them.
+      execArgv: RELAY_NODE_FLAGS,
     }),
   );
   await run(process.execPath, ['--experimental-sea-config', config], { cwd: workDir });

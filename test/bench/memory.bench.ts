@@ -1,36 +1,74 @@
 /**
- * Relay memory with logins waiting on pushes (goal: RSS < 200 MB at 10,000, so a small VM holds a site's morning rush).
+ * Relay memory idle and with logins waiting on pushes (goals: idle RSS < 64 MiB; RSS < 200 MB at
+ * 10,000 waiting, so a small VM holds a site's morning rush).
  *
  *   npx node test/bench/memory.bench.ts [--logins 10000] [--rate 150]
  *
- * `duo-relay start` as a child process (its RSS from /proc) in front of a stand-in edge that
- * answers preauth at once and holds every /v1/auth (lib/held-edge.ts says why not workerd here).
+ * The relay measured is the JavaScript admins install: the release bundle (scripts/release/bundle.ts,
+ * the npm package's bin and the script inside the single executables), run by this Node with the
+ * executables' V8 settings (RELAY_NODE_FLAGS). The single executables themselves need
+ * `npm run release` (Node runtimes fetched from npm) and are measured by bench:release; they add
+ * their own runtime's mapped pages (≈ 15–18 MiB of file-backed RSS on this machine). The idle figure
+ * of `duo-relay start` from the checkout's TypeScript sources is printed beside it: Node's type
+ * stripping and the per-file module graph cost more, and no install runs that way. Both idle relays
+ * have a users-file primary and sit 3 s after /readyz.
+ *
+ * `duo-relay start` runs as a child process (its RSS from /proc) in front of a stand-in edge that
+ * answers preauth at once and holds every /v1/auth (lib/held-edge.ts says why not workerd here); the
+ * edge speaks plain HTTP on loopback, so the TLS a real edge adds is not in these figures.
  * Logins go out at --rate per second (faster, the relay's edge calls fall behind its 10 s preauth
  * timeout on this 2-core box and logins fail over to failmode) with a NAS retransmit after 5 s; once all are waiting, RSS is
  * sampled for 3 s, then every push is "approved" and the answers are counted. The relay's own
- * metrics split RSS into V8 heap (used/committed) and external memory, and count its descriptors
- * (one socket per waiting login while the edge speaks HTTP/1.1).
+ * metrics split RSS into V8 heap (used/committed) and external memory, and count its descriptors.
  */
-import { scrapeMetric, waitFor } from '../support/stack.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleRelay } from '../../scripts/release/bundle.ts';
+import { RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
+import { ROOT } from '../support/launcher/paths.ts';
+import { type RelayLaunch, scrapeMetric, waitFor } from '../support/stack.ts';
 import { benchArgs } from './lib/args.ts';
-import { startBenchRelay } from './lib/bench-relay.ts';
+import { type BenchRelaySetup, startBenchRelay } from './lib/bench-relay.ts';
 import { startHeldEdge } from './lib/held-edge.ts';
 import { rssMiB, sampleRss } from './lib/process-memory.ts';
 import { paced, stationIp } from './lib/radius-load.ts';
 import { printHeader, sleep, table } from './lib/stats.ts';
 
 const { logins: LOGINS, rate: RATE } = benchArgs({ logins: 10_000, rate: 150 });
+const IDLE_GOAL_MIB = 64;
+const PEAK_GOAL_MB = 200;
 
 const edge = await startHeldEdge('site-b');
-const bench = await startBenchRelay(
-  'memory-bench',
-  edge.url,
-  { preauthTimeoutMs: 10_000, authTimeoutMs: 300_000, logLevel: (process.env.RELAY_LOG as 'error') ?? 'error' },
-  { lanes: Math.ceil(LOGINS / 256) + 1 },
-);
+const setup: BenchRelaySetup = {
+  preauthTimeoutMs: 10_000,
+  authTimeoutMs: 300_000,
+  logLevel: (process.env.RELAY_LOG as 'error') ?? 'error',
+};
+const buildDir = await mkdtemp(join(tmpdir(), 'memory-bench-'));
+const bundle = await bundleRelay(ROOT, '0.0.0-memory-bench', join(buildDir, 'duo-relay.cjs'));
+const installed: RelayLaunch = { command: [process.execPath, ...RELAY_NODE_FLAGS, bundle.file], cwd: ROOT };
+
+/** RSS and the metrics' split of one relay started and left alone. */
+async function idleOf(launch: RelayLaunch | undefined) {
+  const idleRelay = await startBenchRelay('memory-bench-idle', edge.url, setup, launch ? { launch } : {});
+  try {
+    await sleep(3_000);
+    return { rss: await rssMiB(idleRelay.relay.pid), split: await memorySplit(idleRelay.relay.managementUrl) };
+  } finally {
+    await idleRelay.close();
+  }
+}
+
+const fromSources = await idleOf(undefined);
+const asInstalled = await idleOf(installed);
+const bench = await startBenchRelay('memory-bench', edge.url, setup, {
+  lanes: Math.ceil(LOGINS / 256) + 1,
+  launch: installed,
+});
 const { relay, client } = bench;
 try {
-  await sleep(1_000);
+  await sleep(3_000);
   const idle = await rssMiB(relay.pid);
   const idleSplit = await memorySplit(relay.managementUrl);
   const during = sampleRss(relay.pid, 250);
@@ -67,7 +105,9 @@ try {
     table(
       ['state', 'relay RSS (MiB)'],
       [
-        ['idle, after start', idle.toFixed(1)],
+        ['idle, from the checkout sources (type stripping)', fromSources.rss.toFixed(1)],
+        ['idle, release bundle with RELAY_NODE_FLAGS', asInstalled.rss.toFixed(1)],
+        ['idle, the relay under test, before the logins', idle.toFixed(1)],
         [`${LOGINS} waiting (3 s after the last was held)`, waiting.toFixed(1)],
         ['peak while sending and waiting', peak.toFixed(1)],
         ['2 s after all were answered', after.toFixed(1)],
@@ -78,19 +118,23 @@ try {
     `\n${table(
       ['state', 'heap used (MiB)', 'heap committed (MiB)', 'external (MiB)', 'open descriptors'],
       [
-        ['idle', ...idleSplit],
+        ['idle, from sources', ...fromSources.split],
+        ['idle, release bundle', ...asInstalled.split],
+        ['idle, the relay under test', ...idleSplit],
         [`${LOGINS} waiting`, ...waitingSplit],
       ],
     )}\nper waiting login: ${perLogin(idle, waiting)} KiB RSS, ${perLogin(Number(idleSplit[0]), Number(waitingSplit[0]))} KiB heap used`,
   );
   console.log(
     `\nall ${LOGINS} waiting after ${allWaitingAfter.toFixed(1)} s; accepted ${accepted}/${LOGINS}; ` +
-      `answered exactly once ${answeredOnce}; goal < 200 MB: ${peak * 1.048576 < 200 ? 'met' : 'NOT met'}` +
-      ` (peak ${(peak * 1.048576).toFixed(0)} MB)`,
+      `answered exactly once ${answeredOnce}; goal < ${PEAK_GOAL_MB} MB: ${peak * 1.048576 < PEAK_GOAL_MB ? 'met' : 'NOT met'}` +
+      ` (peak ${(peak * 1.048576).toFixed(0)} MB); idle goal < ${IDLE_GOAL_MIB} MiB: ` +
+      `${asInstalled.rss < IDLE_GOAL_MIB ? 'met' : 'NOT met'} (idle ${asInstalled.rss.toFixed(0)} MiB, release bundle)`,
   );
 } finally {
   await bench.close();
   await edge.close();
+  await rm(buildDir, { recursive: true, force: true });
 }
 
 /** prom-client's default metrics, as the relay exports them: [heap used, heap committed, external, fds]. */

@@ -26,6 +26,7 @@ import pino from 'pino';
 import type { LoginFlow } from '../../local-relay/src/flow/types.ts';
 import { Attr, Code, textAttribute } from '../../local-relay/src/radius/index.ts';
 import { createRadiusServer } from '../../local-relay/src/server/index.ts';
+import { RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
 import { startFreeRadius } from '../support/freeradius.ts';
 import { buildRequest } from '../support/radclient.ts';
 
@@ -365,7 +366,11 @@ async function main(): Promise<void> {
   const profDir = values['relay-cpu-prof'];
   const relayChild = fork(import.meta.filename, ['--serve-relay'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    execArgv: [
+      ...process.execArgv,
+      ...RELAY_NODE_FLAGS,
+      ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    ],
   });
   const relayPort = await new Promise<number>((resolve, reject) => {
     relayChild.once('message', (m: { type: string; port: number }) => resolve(m.port));

@@ -50,7 +50,7 @@ describe('LDAP primary against slapd: accepted logins', () => {
 
   it('ANDs ldap_filter into the user search', async () => {
     expect(
-      await primary({ ldap_filter: '(objectClass=inetOrgPerson)' }).authenticate(ldapLogin('carol', 'carol-pass')),
+      await (await directory.filtered('(objectClass=inetOrgPerson)')).authenticate(ldapLogin('carol', 'carol-pass')),
     ).toEqual({
       kind: 'accept',
     });

@@ -59,10 +59,14 @@ describe('ldapConfigSchema', () => {
     );
   });
 
-  it('validates and normalizes ldap_filter', () => {
-    expect(ldapConfigSchema.safeParse({ ...minimal, ldap_filter: 'objectClass=user' }).success).toBe(false);
-    expect(ldapConfigSchema.safeParse({ ...minimal, ldap_filter: '(a=b)(c=d)' }).success).toBe(false);
-    expect(ldapConfigSchema.parse({ ...minimal, ldap_filter: '(ou=Zürich)' }).ldap_filter).toBe('(ou=Z\\c3\\bcrich)');
+  it('validates and normalizes ldap_filter', async () => {
+    expect((await ldapConfigSchema.safeParseAsync({ ...minimal, ldap_filter: 'objectClass=user' })).success).toBe(
+      false,
+    );
+    expect((await ldapConfigSchema.safeParseAsync({ ...minimal, ldap_filter: '(a=b)(c=d)' })).success).toBe(false);
+    expect((await ldapConfigSchema.parseAsync({ ...minimal, ldap_filter: '(ou=Zürich)' })).ldap_filter).toBe(
+      '(ou=Z\\c3\\bcrich)',
+    );
     expect(ldapConfigSchema.parse({ ...minimal, ldap_filter: '  ' }).ldap_filter).toBeUndefined();
   });
 

@@ -57,6 +57,22 @@ const FREERADIUS_EAP_ACCEPT = hex(`02 06 00 61 fb ba 6a 78 4c 7d ec b3 14 ca f0 
   2e 4d 63 47 75 69 72 6b 4f 06 03 01 00 04 50 12 b9 c4 ae 62 13 a7 1d 32 12 5e f7 ca 4e 4c 63 60
   01 0e 4a 6f 68 6e 2e 4d 63 47 75 69 72 6b`);
 
+describe('decodePacket memory', () => {
+  it('holds one private copy: values survive a reused receive buffer and share one allocation', () => {
+    const datagram = new Uint8Array(RFC2865_REQUEST.length + 8);
+    datagram.set(RFC2865_REQUEST);
+    const p = unwrap(decodePacket(datagram));
+    datagram.fill(0);
+    expect(new TextDecoder().decode(getAttribute(p, Attr.UserName))).toBe('nemo');
+    expect(p.authenticator).toEqual(RFC2865_REQUEST_AUTH);
+    // A login waiting on a push holds its packet: one buffer, not one per attribute.
+    expect(p.bytes.buffer.byteLength).toBe(RFC2865_REQUEST.length);
+    for (const value of [p.authenticator, ...p.attributes.map((a) => a.value)]) {
+      expect(value.buffer).toBe(p.bytes.buffer);
+    }
+  });
+});
+
 describe('RFC 2865 §7 golden vectors', () => {
   it('decodes the §7.1 Access-Request and unhides "arctangent"', () => {
     const p = unwrap(decodePacket(RFC2865_REQUEST));

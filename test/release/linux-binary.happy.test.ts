@@ -11,6 +11,7 @@ import {
   freeUdpPort,
   type RelayProcess,
   STACK_RADIUS_SECRET,
+  scrapeMetric,
   spawnRelay,
   writeRelayConfig,
 } from '../support/stack.ts';
@@ -80,6 +81,16 @@ describe('duo-relay-linux-x64 alone in an empty folder', () => {
       timeoutS: 10,
     });
     expect(reply.code).toBe('Access-Reject');
+  });
+
+  it('runs with the V8 settings built in: a young generation capped at 1 MiB per semi-space', async () => {
+    // Node's default lets the new space grow to 8 MiB during start; --max-semi-space-size=1 keeps it at 2.
+    const newSpace = await scrapeMetric(
+      relay.managementUrl,
+      'duo_relay_nodejs_heap_space_size_total_bytes',
+      'space="new"',
+    );
+    expect(newSpace).toBeLessThanOrEqual(2 * 2 ** 20);
   });
 
   it("passes the container image's HEALTHCHECK command", async () => {

@@ -12,6 +12,8 @@ export interface SlapdPrimaryFixture {
   readonly silent: SilentServer;
   /** The LDAP primary on this slapd (`slapdPrimaryConfig`), with the test's settings spread over it. */
   primary(overrides?: Record<string, unknown>, transport?: Transport): ReturnType<typeof createLdapPrimary>;
+  /** The same with an `ldap_filter`, whose check (by the LDAP library, loaded on demand) is async. */
+  filtered(ldapFilter: string): Promise<ReturnType<typeof createLdapPrimary>>;
 }
 
 /**
@@ -47,6 +49,10 @@ export function useSlapdPrimary(logger: Logger = pino({ level: 'silent' })): Sla
           logger,
         },
       );
+    },
+    async filtered(ldapFilter) {
+      const config = { ...slapdPrimaryConfig(started(slapd)), ldap_filter: ldapFilter };
+      return createLdapPrimary(await ldapConfigSchema.parseAsync(config), { logger });
     },
   };
 }

@@ -12,6 +12,7 @@ import type { RelayRuntime } from '../../local-relay/src/cli/runtime.ts';
 import type { DecisionHook } from '../../local-relay/src/flow/index.ts';
 import type { LogLevel } from '../../local-relay/src/log.ts';
 import { derive, formatScryptHash } from '../../local-relay/src/primary/scrypt-hash.ts';
+import { RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
 import type { RelayStatus } from '../../src/relays/store.ts';
 import { RadiusLoginClient } from '../bench/lib/radius-load.ts';
 import type { EmulatorOptions, RunningEmulator } from './duo-emulator/index.ts';
@@ -276,8 +277,11 @@ export interface RelayLaunch {
   env?: ChildEnv;
 }
 
-/** The relay from this checkout, on the Node running the tests. */
-export const RELAY_FROM_CHECKOUT: RelayLaunch = { command: [process.execPath, DUO_RELAY_BIN], cwd: ROOT };
+/** The relay from this checkout, on the Node running the tests, with the V8 settings it ships with. */
+export const RELAY_FROM_CHECKOUT: RelayLaunch = {
+  command: [process.execPath, ...RELAY_NODE_FLAGS, DUO_RELAY_BIN],
+  cwd: ROOT,
+};
 
 /** `duo-relay start --config FILE` as an operator runs it; ready once /readyz answers 200. */
 export async function spawnRelay(

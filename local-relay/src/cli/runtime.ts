@@ -12,7 +12,7 @@ import type { EdgeClient, EdgeClientOptions } from '../edge/client.ts';
 import { loadEdgePublicKeys, loadIdentity } from '../edge/identity.ts';
 import { failmodeReason, type SitePolicyStore } from '../edge/site-policy.ts';
 import { ChallengeStore, createFlow, type DecisionHook, type FlowDecision, type FlowDeps } from '../flow/index.ts';
-import { type LdapServers, startLdapServers } from '../ldap/listener.ts';
+import type { LdapServers } from '../ldap/listener.ts';
 import { authEventFields } from '../ops/auth-event.ts';
 import { createRelayMetrics, type RelayMetrics } from '../ops/metrics.ts';
 import { startAuthEventSyslog } from '../ops/syslog/index.ts';
@@ -125,13 +125,13 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
    * also its group-committed fsync with `"before_reply"`. */
   const decisionHook =
     (serverSection: string, unit: SiteUnit): DecisionHook =>
-    (d: FlowDecision) => {
+    (d: FlowDecision, req) => {
       const event = authEventFields({ ...d, serverSection });
       log.info(event);
       syslog?.send(event);
       metrics.observeDecision(d);
       unit.countDecision(d);
-      const extra = opts.onDecision?.(d);
+      const extra = opts.onDecision?.(d, req);
       const journalled = unit.journal.record(d);
       return extra instanceof Promise || journalled ? Promise.all([extra, journalled]) : undefined;
     };
@@ -155,12 +155,13 @@ export async function startRelay(loaded: LoadedConfig, opts: RuntimeOptions): Pr
     logger: log,
   });
   opened.push(() => radius.stop(0));
-  // The LDAP proxy's upstream is the [primary] directory; its settings apply from start.
+  // The LDAP proxy's upstream is the [primary] directory; its settings apply from start. Its code
+  // is loaded only when an [[ldap_server]] is configured.
   const directory = config.primary?.type === 'ldap' ? config.primary.ldap : undefined;
   const ldap =
     config.ldap_server.length > 0 && directory
-      ? await orClose(() =>
-          startLdapServers(config.ldap_server, directory, {
+      ? await orClose(async () =>
+          (await import('../ldap/listener.ts')).startLdapServers(config.ldap_server, directory, {
             flowDeps: (s, site) => depsFor(primary, s, site),
             logger: log,
           }),

@@ -38,7 +38,7 @@ export async function loadConfig(
     throw error;
   }
   const baseDir = dirname(path);
-  const parsed = relayConfigSchema({ baseDir, env }).safeParse(data);
+  const parsed = await relayConfigSchema({ baseDir, env }).safeParseAsync(data);
   if (!parsed.success) {
     throw new ConfigError(
       path,

@@ -150,44 +150,50 @@ function primarySection(ctx: SecretContext) {
   const usersFile = z.object({ path: z.string().min(1) }).strict();
   const ldapPassword = z.object({ service_account_password: secretRef(ctx) }).passthrough();
   const radiusSecret = z.object({ secret: secretRef(ctx) }).passthrough();
-  return z
-    .object({ type: z.enum(['users_file', 'ldap', 'radius', 'none']) })
-    .passthrough()
-    .transform((value, issue) => {
-      const { type, ...rest } = value;
-      const forward = (r: z.ZodSafeParseResult<unknown>) => {
-        if (r.success) return r.data;
-        for (const i of r.error.issues) issue.addIssue({ code: 'custom', message: i.message, path: i.path });
-        return z.NEVER;
-      };
-      switch (type) {
-        case 'users_file':
-          return { type, ...(forward(usersFile.safeParse(rest)) as z.output<typeof usersFile>) };
-        case 'ldap': {
-          const withPassword = forward(ldapPassword.safeParse(rest)) as Record<string, unknown>;
-          if (withPassword === z.NEVER) return z.NEVER;
-          return { type, ldap: forward(ldapConfigSchema.safeParse(withPassword)) as z.output<typeof ldapConfigSchema> };
-        }
-        case 'radius': {
-          const withSecret = forward(radiusSecret.safeParse(rest)) as Record<string, unknown>;
-          if (withSecret === z.NEVER) return z.NEVER;
-          return {
-            type,
-            radius: forward(radiusUpstreamConfigSchema.safeParse(withSecret)) as z.output<
-              typeof radiusUpstreamConfigSchema
-            >,
-          };
-        }
-        case 'none':
-          if (Object.keys(rest).length > 0) {
-            issue.addIssue({
-              code: 'custom',
-              message: `type "none" takes no other keys (got ${Object.keys(rest).join(', ')})`,
-            });
+  return (
+    z
+      .object({ type: z.enum(['users_file', 'ldap', 'radius', 'none']) })
+      .passthrough()
+      // Async: an LDAP filter is checked by the LDAP library, which is loaded only for an LDAP primary.
+      .transform(async (value, issue) => {
+        const { type, ...rest } = value;
+        const forward = (r: z.ZodSafeParseResult<unknown>) => {
+          if (r.success) return r.data;
+          for (const i of r.error.issues) issue.addIssue({ code: 'custom', message: i.message, path: i.path });
+          return z.NEVER;
+        };
+        switch (type) {
+          case 'users_file':
+            return { type, ...(forward(usersFile.safeParse(rest)) as z.output<typeof usersFile>) };
+          case 'ldap': {
+            const withPassword = forward(ldapPassword.safeParse(rest)) as Record<string, unknown>;
+            if (withPassword === z.NEVER) return z.NEVER;
+            return {
+              type,
+              ldap: forward(await ldapConfigSchema.safeParseAsync(withPassword)) as z.output<typeof ldapConfigSchema>,
+            };
           }
-          return { type };
-      }
-    });
+          case 'radius': {
+            const withSecret = forward(radiusSecret.safeParse(rest)) as Record<string, unknown>;
+            if (withSecret === z.NEVER) return z.NEVER;
+            return {
+              type,
+              radius: forward(radiusUpstreamConfigSchema.safeParse(withSecret)) as z.output<
+                typeof radiusUpstreamConfigSchema
+              >,
+            };
+          }
+          case 'none':
+            if (Object.keys(rest).length > 0) {
+              issue.addIssue({
+                code: 'custom',
+                message: `type "none" takes no other keys (got ${Object.keys(rest).join(', ')})`,
+              });
+            }
+            return { type };
+        }
+      })
+  );
 }
 
 function clientSection(ctx: SecretContext) {

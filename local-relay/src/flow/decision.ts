@@ -1,5 +1,6 @@
 import type { AuditResult, DecisionRecord } from '@duo-edge/contract/audit';
 import type { DecisionSource } from '@duo-edge/contract/wire';
+import type { LoginRequest } from './types.ts';
 
 export type FlowMode = 'auto' | 'challenge' | 'concat' | 'duo_only';
 
@@ -33,6 +34,7 @@ export type FlowDecision = Pick<DecisionRecord, 'id' | 'time' | 'username' | 're
 
 /**
  * Called once per decision. A returned promise (the journal's fsync) is awaited before the reply
- * goes to the NAS: a decision the NAS has seen is on disk, even after a kill -9.
+ * goes to the NAS: a decision the NAS has seen is on disk, even after a kill -9. `req` is the
+ * request decided (the flow uses it to find what to await for that request).
  */
-export type DecisionHook = (d: FlowDecision) => unknown;
+export type DecisionHook = (d: FlowDecision, req: LoginRequest) => unknown;

@@ -4,7 +4,7 @@ import { type ConcatFlowOptions, createConcatFlow } from './concat.ts';
 import type { FlowDecision } from './decision.ts';
 import type { FlowDeps } from './deps.ts';
 import { createDuoOnlyFlow, type DuoOnlyFlowOptions } from './duo-only.ts';
-import type { LoginFlow } from './types.ts';
+import type { LoginFlow, LoginRequest } from './types.ts';
 
 export type FlowOptions =
   | ({ mode: 'auto' } & AutoFlowOptions)
@@ -13,24 +13,33 @@ export type FlowOptions =
   | ({ mode: 'duo_only' } & DuoOnlyFlowOptions);
 
 /**
- * The login flow of one server section. Each request gets its own decision hook so that what the
- * hook returns (a journal write) settles before the outcome is handed back for the reply.
+ * The login flow of one server section. What the decision hook returns for a request (a journal
+ * write) settles before that request's outcome is handed back for the reply. The flow is built
+ * once; a request waiting on the edge costs no per-request copy of it, only its own entry here
+ * once a decision is pending.
  */
 export function createFlow(opts: FlowOptions, deps: FlowDeps): LoginFlow {
   const hook = deps.onDecision;
   if (!hook) return modeFlow(opts, deps);
+  const settling = new WeakMap<LoginRequest, Promise<unknown>[]>();
+  const flow = modeFlow(opts, {
+    ...deps,
+    onDecision: (d: FlowDecision, req: LoginRequest) => {
+      const r = hook(d, req);
+      if (!(r instanceof Promise)) return;
+      const pending = settling.get(req) ?? [];
+      pending.push(r.catch((error: unknown) => deps.logger.error({ err: error }, 'decision hook failed')));
+      settling.set(req, pending);
+    },
+  });
   return {
     async handle(req) {
-      const settling: Promise<unknown>[] = [];
-      const onDecision = (d: FlowDecision) => {
-        const r = hook(d);
-        if (r instanceof Promise) {
-          settling.push(r.catch((error: unknown) => deps.logger.error({ err: error }, 'decision hook failed')));
-        }
-      };
-      const outcome = await modeFlow(opts, { ...deps, onDecision }).handle(req);
-      await Promise.all(settling);
-      return outcome;
+      try {
+        return await flow.handle(req);
+      } finally {
+        await Promise.all(settling.get(req) ?? []);
+        settling.delete(req);
+      }
     },
   };
 }

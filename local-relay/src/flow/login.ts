@@ -75,7 +75,7 @@ export class Login {
     // The runtime logs each decision once, as an auth_event line (ops/auth-event.ts).
     this.deps.logger.debug({ decision }, 'login decision');
     try {
-      this.deps.onDecision?.(decision);
+      this.deps.onDecision?.(decision, this.req);
     } catch (error) {
       this.deps.logger.error({ err: error }, 'onDecision hook threw');
     }

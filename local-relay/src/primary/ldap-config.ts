@@ -44,14 +44,14 @@ export const ldapConfigSchema = z
     ldap_filter: z
       .string()
       .optional()
+      // Async only when there is a filter (its parser loads then): a config without one parses sync.
       .transform((value, ctx) => {
         if (value === undefined || value.trim() === '') return undefined;
-        const normalized = normalizeConfigFilter(value);
-        if (normalized === undefined) {
+        return normalizeConfigFilter(value).then((normalized) => {
+          if (normalized !== undefined) return normalized;
           ctx.addIssue({ code: 'custom', message: 'must be one parenthesized RFC 4515 filter' });
           return z.NEVER;
-        }
-        return normalized;
+        });
       }),
     security_group_dn: z.string().min(1).optional(),
     /**

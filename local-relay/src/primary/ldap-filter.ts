@@ -1,17 +1,3 @@
-import {
-  AndFilter,
-  ApproximateFilter,
-  EqualityFilter,
-  ExtensibleFilter,
-  type Filter,
-  FilterParser,
-  GreaterThanEqualsFilter,
-  LessThanEqualsFilter,
-  NotFilter,
-  OrFilter,
-  SubstringFilter,
-} from 'ldapts';
-
 /**
  * RFC 4515 search filters. Every value placed into a filter goes through `escapeFilterValue`; the
  * result is pure ASCII, so the filter text that is logged is byte for byte the filter that is sent.
@@ -77,11 +63,13 @@ export function groupsContainingFilter(memberDns: readonly string[]): string {
  * with literal non-ASCII characters escaped, so it obeys the same pure-ASCII rule as built filters.
  * `undefined` when it is not a valid filter.
  */
-export function normalizeConfigFilter(text: string): string | undefined {
+export async function normalizeConfigFilter(text: string): Promise<string | undefined> {
   const trimmed = text.trim();
   let normalized = '';
   for (const char of trimmed) normalized += (char.codePointAt(0) ?? 0) < 0x80 ? char : escapeFilterValue(char);
   if (!isSingleBalancedFilter(normalized)) return undefined;
+  // ldapts is the parser the filter is sent with; loaded here, only for an LDAP config that has one.
+  const { FilterParser } = await import('ldapts');
   try {
     FilterParser.parseString(normalized);
     return normalized;
@@ -100,39 +88,4 @@ function isSingleBalancedFilter(text: string): boolean {
     if (depth < 0 || (depth === 0 && i < text.length - 1)) return false;
   }
   return depth === 0;
-}
-
-/**
- * Parses filter text into ldapts filter objects with the right bytes on the wire. ldapts decodes a
- * `\XX` escape into the single character U+00XX and later writes strings as UTF-8, which would
- * turn `\c3\a9` (é) into four bytes. Our filter text is pure ASCII, so every character ldapts
- * produced stands for exactly one byte: equality values are sent as those bytes (exact, even for
- * binary values such as objectGUID); other kinds only accept strings, so they are re-decoded as UTF-8.
- */
-export function toWireFilter(text: string): Filter {
-  return repairValues(FilterParser.parseString(text));
-}
-
-function repairValues(filter: Filter): Filter {
-  const bytes = (value: string) => Buffer.from(value, 'latin1');
-  const utf8 = (value: string) => bytes(value).toString('utf8');
-  if (filter instanceof AndFilter || filter instanceof OrFilter) {
-    filter.filters = filter.filters.map(repairValues);
-  } else if (filter instanceof NotFilter) {
-    filter.filter = repairValues(filter.filter);
-  } else if (filter instanceof EqualityFilter) {
-    if (typeof filter.value === 'string') filter.value = bytes(filter.value);
-  } else if (filter instanceof SubstringFilter) {
-    filter.initial = utf8(filter.initial);
-    filter.any = filter.any.map(utf8);
-    filter.final = utf8(filter.final);
-  } else if (
-    filter instanceof ExtensibleFilter ||
-    filter instanceof ApproximateFilter ||
-    filter instanceof GreaterThanEqualsFilter ||
-    filter instanceof LessThanEqualsFilter
-  ) {
-    filter.value = utf8(filter.value);
-  }
-  return filter;
 }

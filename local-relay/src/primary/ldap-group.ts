@@ -1,5 +1,6 @@
 import type { Client } from 'ldapts';
-import { groupsContainingFilter, toWireFilter } from './ldap-filter.ts';
+import { groupsContainingFilter } from './ldap-filter.ts';
+import { toWireFilter } from './ldap-wire-filter.ts';
 
 /**
  * The `group_member` strategy: walk up from the user through the groups that list it in `member`

@@ -2,10 +2,11 @@ import { BusyError, InvalidCredentialsError, ResultCodeError, UnavailableError }
 import type { Logger } from 'pino';
 import { type LdapConfig, type LdapEndpoint, ldapEndpoints } from './ldap-config.ts';
 import { connectionSettingsOf } from './ldap-connection.ts';
-import { buildUserFilter, toWireFilter } from './ldap-filter.ts';
+import { buildUserFilter } from './ldap-filter.ts';
 import { isGroupMember } from './ldap-group.ts';
 import { LdapSession, SessionClosedError } from './ldap-session.ts';
 import { lookupAttribute, searchUser } from './ldap-user-search.ts';
+import { toWireFilter } from './ldap-wire-filter.ts';
 import type { PrimaryAuthenticator, PrimaryOutcome, PrimaryRequest } from './types.ts';
 
 export { type LdapConfig, ldapConfigSchema } from './ldap-config.ts';

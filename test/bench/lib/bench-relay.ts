@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import {
   freeTcpPort,
   freeUdpPort,
+  type RelayLaunch,
   type RelayProcess,
   type RelaySetup,
   STACK_RADIUS_SECRET,
@@ -40,6 +41,8 @@ export async function startBenchRelay(
     lanes?: number;
     /** Last edit of relay.toml, for settings RelaySetup does not carry. */
     patchConfig?: (toml: string) => string;
+    /** How the relay is started; default the checkout's sources (RELAY_FROM_CHECKOUT). */
+    launch?: RelayLaunch;
   } = {},
 ): Promise<BenchRelay> {
   const dir = await stackDir(name);
@@ -59,7 +62,7 @@ export async function startBenchRelay(
   });
   if (opts.patchConfig) await writeFile(file, opts.patchConfig(await readFile(file, 'utf8')));
   const removeDir = () => rm(dir, { recursive: true, force: true });
-  const relay = await spawnRelay(file, managementPort).catch(async (error: unknown) => {
+  const relay = await spawnRelay(file, managementPort, undefined, opts.launch).catch(async (error: unknown) => {
     await removeDir();
     throw error;
   });
