@@ -89,6 +89,18 @@ describe('edge transport: answers past the size cap', () => {
   );
 });
 
+describe('edge transport: a redirect', () => {
+  it.each(['h2', 'https', 'http'] as const)(
+    '%s: not followed, and unverifiable rather than an outage (a safe site must not fail open on it)',
+    async (protocol) => {
+      const e = await h.edge({ protocol, redirect: 302 });
+      const { c } = await h.client([e.url]);
+      expect(await c.preauth(PREAUTH)).toEqual({ kind: 'unverified', detail: 'redirect (HTTP 302) not followed' });
+      expect(e.requests.map((r) => r.path)).toEqual(['POST /v1/preauth']);
+    },
+  );
+});
+
 describe('edge transport: failover to the next URL, in order', () => {
   it('the first URL refuses: the next answers', async () => {
     const e = await h.edge({ protocol: 'h2' });

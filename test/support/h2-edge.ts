@@ -53,6 +53,8 @@ export interface TestEdgeOptions {
   delayMs?: number;
   /** Answer /v1/preauth with a signed header and an endless body (no length): the reader must stop. */
   endless?: boolean;
+  /** Answer /v1/preauth with this 3xx (Location: a sign-in page), as an access gateway in front would. */
+  redirect?: number;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -127,6 +129,11 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
           : { result: 'allow', message: 'Bypass', source: 'duo' };
       const send = () => void answer(req, res, value);
       if (path === '/v1/preauth' && o.endless) endless(res);
+      else if (path === '/v1/preauth' && o.redirect) {
+        res.statusCode = o.redirect;
+        res.setHeader('location', 'https://sign-in.example.com/');
+        res.end();
+      }
       else if (path === '/v1/auth' && o.holdAuth) waiting.push({ streamId, send });
       else if (o.delayMs) setTimeout(send, o.delayMs);
       else send();

@@ -10,6 +10,9 @@ import type { EdgeFailure, TransportCause } from './result.ts';
 export function transportFailure(error: unknown): EdgeFailure {
   const code = errorCode(error);
   if (code !== undefined && isCertificateError(code)) return { kind: 'unverified', detail: `TLS: ${code}` };
+  // The edge never redirects. A 3xx is something else answering in its name (an access gateway
+  // sending to its sign-in page, a captive portal): an answer that is not the edge's, not an outage.
+  if (code === 'ERR_EDGE_REDIRECT') return { kind: 'unverified', detail: (error as Error).message };
   const { cause, detail } = classifyError(error);
   return { kind: 'transport', cause, detail };
 }
@@ -46,8 +49,8 @@ function classifyError(error: unknown): { cause: TransportCause; detail: string 
     case 'ETIMEDOUT':
       return { cause: 'timeout', detail: code };
     // A stream or session that broke after the request went out (ERR_HTTP2_STREAM_ERROR,
-    // ERR_HTTP2_SESSION_ERROR, ERR_HTTP2_STREAM_CANCEL, ECONNRESET, ERR_EDGE_RESET), and a redirect
-    // (ERR_EDGE_REDIRECT): the edge may have acted on it.
+    // ERR_HTTP2_SESSION_ERROR, ERR_HTTP2_STREAM_CANCEL, ECONNRESET, ERR_EDGE_RESET): the edge may
+    // have acted on it.
     default:
       return { cause: 'reset', detail: code ?? 'network error' };
   }
