@@ -133,8 +133,7 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
         res.statusCode = o.redirect;
         res.setHeader('location', 'https://sign-in.example.com/');
         res.end();
-      }
-      else if (path === '/v1/auth' && o.holdAuth) waiting.push({ streamId, send });
+      } else if (path === '/v1/auth' && o.holdAuth) waiting.push({ streamId, send });
       else if (o.delayMs) setTimeout(send, o.delayMs);
       else send();
     });
