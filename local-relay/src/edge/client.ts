@@ -165,10 +165,27 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     });
   }
 
+  /** Tries the URLs in order within one deadline. One frame for the whole call: it waits on a push. */
   async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
     const c = conn;
     const started = performance.now();
-    const result = await callUrls(c, spec);
+    let result: EdgeResult<T> = { kind: 'transport', cause: 'breaker_open' };
+    if (opts.breaker.allows()) {
+      const due = deadline(spec.timeoutMs(c));
+      result = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
+      try {
+        for (let i = 0; i < c.urls.length; i++) {
+          result = await attempt(c, c.urls[i]!, spec, due.signal);
+          if (!shouldTryNext(spec.stage, result) || due.signal.aborted) break;
+        }
+      } finally {
+        due.done();
+      }
+      // Only an outage counts towards opening the breaker. An unverifiable answer is neither: counting
+      // it would let whoever can inject one open the breaker for every login.
+      if (result.kind === 'transport') opts.breaker.recordTransportFailure();
+      else if (result.kind !== 'unverified') opts.breaker.recordSuccess();
+    }
     opts.onCall?.(spec.stage, callOutcome(result), (performance.now() - started) / 1000);
     if (result.kind === 'http' && result.code) opts.onRefusal?.(spec.stage, result.code);
     if (result.kind === 'http' && result.status >= 400 && result.status < 500) {
@@ -184,25 +201,6 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         refusalHint(result.status, result.code),
       );
     } else if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');
-    return result;
-  }
-
-  async function callUrls<T>(c: EdgeConnection, spec: CallSpec<T>): Promise<EdgeResult<T>> {
-    if (!opts.breaker.allows()) return { kind: 'transport', cause: 'breaker_open' };
-    const due = deadline(spec.timeoutMs(c));
-    let result: EdgeResult<T> = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
-    try {
-      for (const base of c.urls) {
-        result = await attempt(c, base, spec, due.signal);
-        if (!shouldTryNext(spec.stage, result) || due.signal.aborted) break;
-      }
-    } finally {
-      due.done();
-    }
-    // Only an outage counts towards opening the breaker. An unverifiable answer is neither: counting
-    // it would let whoever can inject one open the breaker for every login.
-    if (result.kind === 'transport') opts.breaker.recordTransportFailure();
-    else if (result.kind !== 'unverified') opts.breaker.recordSuccess();
     return result;
   }
 
