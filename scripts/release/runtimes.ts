@@ -23,9 +23,12 @@ export const NODE_VERSION = '24.21.0';
  * letting V8 grow it with the heap (to several MiB): an idle relay commits about 5 MiB less, and
  * what a login allocates is short-lived (a packet, a few small objects) and dies young even in the
  * smaller space; on the relay benchmark the CPU per packet stays within the run-to-run noise.
+ * `--optimize-for-size` has V8 favour a small heap over speed (it grows the heap less eagerly and
+ * collects sooner): with 3,000 logins waiting on pushes the relay held 8.6–19 MiB less RSS; the
+ * relay benchmark's CPU per packet stays within the run-to-run noise.
  * No `--max-old-space-size`: a ceiling would turn a morning login storm into a crash.
  */
-export const RELAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+export const RELAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 export type Target = 'linux-x64' | 'linux-arm64' | 'win-x64';
 

@@ -14,8 +14,9 @@
  * have a users-file primary and sit 3 s after /readyz.
  *
  * `duo-relay start` runs as a child process (its RSS from /proc) in front of a stand-in edge that
- * answers preauth at once and holds every /v1/auth (lib/held-edge.ts says why not workerd here); the
- * edge speaks plain HTTP on loopback, so the TLS a real edge adds is not in these figures.
+ * answers preauth at once and holds every /v1/auth (lib/held-edge.ts says why not workerd here); it
+ * speaks h2 over TLS on loopback, as the production edge does, so each waiting login is one stream on
+ * the relay's HTTP/2 session and the relay's TLS is in these figures.
  * Logins go out at --rate per second (faster, the relay's edge calls fall behind its 10 s preauth
  * timeout on this 2-core box and logins fail over to failmode) with a NAS retransmit after 5 s; once all are waiting, RSS is
  * sampled for 3 s, then every push is "approved" and the answers are counted. The relay's own

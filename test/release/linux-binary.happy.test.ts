@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { REPLY } from '@duo-edge/contract/messages';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linuxBinary, ROOT, relayManifest } from '../../scripts/release/build.ts';
+import { RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
 import { healthcheckScript, relayDockerfile } from '../support/dockerfile.ts';
 import { runProcess } from '../support/process.ts';
 import { radclient } from '../support/radclient.ts';
@@ -91,6 +92,12 @@ describe('duo-relay-linux-x64 alone in an empty folder', () => {
       'space="new"',
     );
     expect(newSpace).toBeLessThanOrEqual(2 * 2 ** 20);
+  });
+
+  it('carries every built-in V8 setting (RELAY_NODE_FLAGS) in its application blob', async () => {
+    // Node itself holds none of these strings: each one found was put there by the SEA's execArgv.
+    const bytes = await readFile(binary);
+    for (const flag of RELAY_NODE_FLAGS) expect(bytes.includes(flag), flag).toBe(true);
   });
 
   it("passes the container image's HEALTHCHECK command", async () => {

@@ -19,7 +19,8 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CircuitBreaker } from './breaker.ts';
-import type { EdgeTransport } from './http/exchange.ts';
+import { deadline } from './deadline.ts';
+import type { EdgeResponse, EdgeTransport } from './http/exchange.ts';
 import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
@@ -102,15 +103,50 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   const log = opts.logger.child({ component: 'edge-client' });
   let conn: EdgeConnection = pick(opts);
 
+  /**
+   * One try at one URL. What a waiting push keeps alive is this frame: only the nonce and the path
+   * the answer's signature is checked against; the request (URL, body, signed headers) is built and
+   * handed to the transport by `send`, and nothing here holds on to it.
+   */
   async function attempt<T>(
     c: EdgeConnection,
     base: string,
     spec: CallSpec<T>,
     signal: AbortSignal,
   ): Promise<EdgeResult<T>> {
+    const path = spec.path;
+    const nonce = newNonce();
+    let res: EdgeResponse;
+    try {
+      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
+      res = await send(c, base, spec, nonce, signal);
+    } catch (error) {
+      return transportFailure(error);
+    }
+    const { status, body: read } = res;
+    if (status < 200 || status > 299) {
+      const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
+      return { kind: 'http', status, ...(code ? { code } : {}) };
+    }
+    // The signature first: nothing in a 2xx is looked at before it is known to be the edge's.
+    if (read === 'too_large') return { kind: 'unverified', detail: `response over ${MAX_RESPONSE_BYTES} bytes` };
+    const signature = res.header(HEADER.decisionSignature);
+    if (!signature) return { kind: 'unverified', detail: 'missing decision signature' };
+    if (!(await verifyDecision(c.edgePublicKeys, signature, { path, nonce, body: read }))) {
+      return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
+    }
+    return parse(read, spec.schema);
+  }
+
+  async function send<T>(
+    c: EdgeConnection,
+    base: string,
+    spec: CallSpec<T>,
+    nonce: string,
+    signal: AbortSignal,
+  ): Promise<EdgeResponse> {
     const url = new URL(base.replace(/\/+$/, '') + spec.path);
     const body = spec.body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(spec.body));
-    const nonce = newNonce();
     const headers = await signedHeaders(c.identity, {
       method: spec.method,
       path: url.pathname,
@@ -119,43 +155,37 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
       now: now(),
     });
     if (spec.method === 'POST') headers['content-type'] = 'application/json';
-    let status: number;
-    let read: Uint8Array<ArrayBuffer> | 'too_large';
-    let signature: string | undefined;
-    try {
-      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
-      const res = await transport.request({
-        url,
-        method: spec.method,
-        headers,
-        ...(spec.method === 'POST' ? { body } : {}),
-        signal,
-        maxBytes: bodyCap,
-      });
-      status = res.status;
-      signature = res.header(HEADER.decisionSignature);
-      read = res.body;
-    } catch (error) {
-      return transportFailure(error);
-    }
-    if (status < 200 || status > 299) {
-      const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
-      return { kind: 'http', status, ...(code ? { code } : {}) };
-    }
-    // The signature first: nothing in a 2xx is looked at before it is known to be the edge's.
-    if (read === 'too_large') return { kind: 'unverified', detail: `response over ${MAX_RESPONSE_BYTES} bytes` };
-    if (!signature) return { kind: 'unverified', detail: 'missing decision signature' };
-    const message = { path: url.pathname, nonce, body: read };
-    if (!(await verifyDecision(c.edgePublicKeys, signature, message))) {
-      return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
-    }
-    return parse(read, spec.schema);
+    return transport.request({
+      url,
+      method: spec.method,
+      headers,
+      ...(spec.method === 'POST' ? { body } : {}),
+      signal,
+      maxBytes: bodyCap,
+    });
   }
 
+  /** Tries the URLs in order within one deadline. One frame for the whole call: it waits on a push. */
   async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
     const c = conn;
     const started = performance.now();
-    const result = await callUrls(c, spec);
+    let result: EdgeResult<T> = { kind: 'transport', cause: 'breaker_open' };
+    if (opts.breaker.allows()) {
+      const due = deadline(spec.timeoutMs(c));
+      result = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
+      try {
+        for (let i = 0; i < c.urls.length; i++) {
+          result = await attempt(c, c.urls[i]!, spec, due.signal);
+          if (!shouldTryNext(spec.stage, result) || due.signal.aborted) break;
+        }
+      } finally {
+        due.done();
+      }
+      // Only an outage counts towards opening the breaker. An unverifiable answer is neither: counting
+      // it would let whoever can inject one open the breaker for every login.
+      if (result.kind === 'transport') opts.breaker.recordTransportFailure();
+      else if (result.kind !== 'unverified') opts.breaker.recordSuccess();
+    }
     opts.onCall?.(spec.stage, callOutcome(result), (performance.now() - started) / 1000);
     if (result.kind === 'http' && result.code) opts.onRefusal?.(spec.stage, result.code);
     if (result.kind === 'http' && result.status >= 400 && result.status < 500) {
@@ -171,21 +201,6 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         refusalHint(result.status, result.code),
       );
     } else if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');
-    return result;
-  }
-
-  async function callUrls<T>(c: EdgeConnection, spec: CallSpec<T>): Promise<EdgeResult<T>> {
-    if (!opts.breaker.allows()) return { kind: 'transport', cause: 'breaker_open' };
-    const signal = AbortSignal.timeout(spec.timeoutMs(c));
-    let result: EdgeResult<T> = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
-    for (const base of c.urls) {
-      result = await attempt(c, base, spec, signal);
-      if (!shouldTryNext(spec.stage, result) || signal.aborted) break;
-    }
-    // Only an outage counts towards opening the breaker. An unverifiable answer is neither: counting
-    // it would let whoever can inject one open the breaker for every login.
-    if (result.kind === 'transport') opts.breaker.recordTransportFailure();
-    else if (result.kind !== 'unverified') opts.breaker.recordSuccess();
     return result;
   }
 
@@ -245,7 +260,15 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   /** Bypasses the breaker on purpose: it is how the breaker learns the edge is back. */
   async function health(): Promise<EdgeResult<HealthResponse | null>> {
     const c = conn;
-    const signal = AbortSignal.timeout(c.preauthTimeoutMs);
+    const { signal, done } = deadline(c.preauthTimeoutMs);
+    try {
+      return await healthUrls(c, signal);
+    } finally {
+      done();
+    }
+  }
+
+  async function healthUrls(c: EdgeConnection, signal: AbortSignal): Promise<EdgeResult<HealthResponse | null>> {
     let result: EdgeResult<HealthResponse | null> = { kind: 'transport', cause: 'refused' };
     for (const base of c.urls) {
       try {

@@ -78,7 +78,11 @@ export class H2Session {
     if (!this.session.closed) this.session.close();
   }
 
-  /** One request on a stream the caller reserved (`open` counted it). */
+  /**
+   * One request on a stream the caller reserved (`open` counted it). The body goes out before any
+   * listener is set up, so what a waiting stream's closures keep is the signal and the body cap,
+   * never the request (its URL, body and signed headers).
+   */
   exchange(req: EdgeRequest): Promise<EdgeResponse> {
     if (this.retired) return Promise.reject(new NotSentError('the session is going away'));
     let stream: ClientHttp2Stream;
@@ -95,18 +99,27 @@ export class H2Session {
     } catch (error) {
       return Promise.reject(new NotSentError('the session cannot open a stream', { cause: error }));
     }
+    if (req.body && !req.signal.aborted) stream.end(req.body);
+    return this.answer(stream, req.signal, req.maxBytes);
+  }
+
+  private answer(
+    stream: ClientHttp2Stream,
+    signal: AbortSignal,
+    maxBytes: EdgeRequest['maxBytes'],
+  ): Promise<EdgeResponse> {
     return new Promise<EdgeResponse>((resolve, reject) => {
       const cancel = () => {
         if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
       };
       const onAbort = () => {
         cancel();
-        reject(req.signal.reason);
+        reject(signal.reason);
       };
-      if (req.signal.aborted) return onAbort();
-      req.signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
       const failed = (error: Error) => {
-        req.signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         reject(this.unprocessed(stream) ? new NotSentError('the server refused the stream', { cause: error }) : error);
       };
       const onError = (error: Error) => failed(error);
@@ -122,11 +135,10 @@ export class H2Session {
           return failed(new RedirectError(status));
         }
         const header = headerOf(headers);
-        readCapped(stream, header('content-length'), req.maxBytes(status), cancel)
+        readCapped(stream, header('content-length'), maxBytes(status), cancel)
           .then((body) => resolve({ status, header, body }), reject)
-          .finally(() => req.signal.removeEventListener('abort', onAbort));
+          .finally(() => signal.removeEventListener('abort', onAbort));
       });
-      if (req.body) stream.end(req.body);
     });
   }
 

@@ -47,18 +47,14 @@ export function createEdgeTransport(o: EdgeTransportOptions): EdgeTransport {
   }
 
   return {
-    async request(req) {
+    // Not an async function: a waiting push would keep one more suspended frame alive per login.
+    request(req) {
       let origin = origins.get(req.url.origin);
       if (!origin) {
         origin = make(req.url);
         origins.set(req.url.origin, origin);
       }
-      try {
-        return await origin.request(req);
-      } catch (error) {
-        if (error instanceof ProxyRefusal) return proxyAnswer(error.status);
-        throw error;
-      }
+      return origin.request(req).catch(proxyRefusalAnswer);
     },
     retain(urls) {
       const keep = new Set(urls.map((u) => new URL(u).origin));
@@ -73,4 +69,9 @@ export function createEdgeTransport(o: EdgeTransportOptions): EdgeTransport {
       origins.clear();
     },
   };
+}
+
+function proxyRefusalAnswer(error: unknown): EdgeResponse {
+  if (error instanceof ProxyRefusal) return proxyAnswer(error.status);
+  throw error;
 }
