@@ -187,6 +187,12 @@ describe('edge client: every answer must be signed by the pinned edge key', () =
     expect(requests).toEqual([{ url: '/v1/preauth', relaySignatureValid: true }]);
   });
 
+  it('an edge URL with a path (a route prefix): the answer is verified against the path the request went to', async () => {
+    const { c } = client({ urls: [`${base}/duo-edge/`] });
+    expect(await c.preauth(PREAUTH)).toEqual({ kind: 'ok', value: ALLOW });
+    expect(requests).toEqual([{ url: '/duo-edge/v1/preauth', relaySignatureValid: true }]);
+  });
+
   it.each([
     ['missing signature', 'nosig', 'unverified'],
     ['signature by another key', 'foreign-key', 'unverified'],

@@ -105,7 +105,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
 
   /**
    * One try at one URL. What a waiting push keeps alive is this frame: only the nonce and the path
-   * the answer's signature is checked against; the request (URL, body, signed headers) is built and
+   * the answer's signature is checked against; the request (body, signed headers) is built and
    * handed to the transport by `send`, and nothing here holds on to it.
    */
   async function attempt<T>(
@@ -114,12 +114,15 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     spec: CallSpec<T>,
     signal: AbortSignal,
   ): Promise<EdgeResult<T>> {
-    const path = spec.path;
+    const url = new URL(base.replace(/\/+$/, '') + spec.path);
+    // The path the request went to (an edge URL may carry a route prefix): signed, and what the
+    // answer's signature is checked against. Only this string outlives the send.
+    const path = url.pathname;
     const nonce = newNonce();
     let res: EdgeResponse;
     try {
       // Never buffered without bound: past the cap the relay stops reading and drops the stream.
-      res = await send(c, base, spec, nonce, signal);
+      res = await send(c, url, spec, nonce, signal);
     } catch (error) {
       return transportFailure(error);
     }
@@ -140,12 +143,11 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
 
   async function send<T>(
     c: EdgeConnection,
-    base: string,
+    url: URL,
     spec: CallSpec<T>,
     nonce: string,
     signal: AbortSignal,
   ): Promise<EdgeResponse> {
-    const url = new URL(base.replace(/\/+$/, '') + spec.path);
     const body = spec.body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(spec.body));
     const headers = await signedHeaders(c.identity, {
       method: spec.method,
