@@ -93,9 +93,13 @@ try {
   await sleep(3_000);
   const waiting = await rssMiB(relay.pid);
   const waitingSplit = await memorySplit(relay.managementUrl);
+  const beforeAnswers = await during.stop();
+  const answering = sampleRss(relay.pid, 100);
   edge.release();
   const results = await logins;
-  const { peak } = await during.stop();
+  const answered = await answering.stop();
+  const peak = Math.max(beforeAnswers.peak, answered.peak);
+  if (process.env.BENCH_SAMPLES) console.error('samples', beforeAnswers.samples.map(x=>x.toFixed(0)).join(' '), '|', answered.samples.map(x=>x.toFixed(0)).join(' '));
   await sleep(2_000);
   const after = await rssMiB(relay.pid);
   const accepted = results.filter((r) => r.replies[0]?.code === 2).length;
@@ -110,7 +114,8 @@ try {
         ['idle, release bundle with RELAY_NODE_FLAGS', asInstalled.rss.toFixed(1)],
         ['idle, the relay under test, before the logins', idle.toFixed(1)],
         [`${LOGINS} waiting (3 s after the last was held)`, waiting.toFixed(1)],
-        ['peak while sending and waiting', peak.toFixed(1)],
+        ['peak while sending and waiting', beforeAnswers.peak.toFixed(1)],
+        ['peak while the answers arrive', answered.peak.toFixed(1)],
         ['2 s after all were answered', after.toFixed(1)],
       ],
     ),
