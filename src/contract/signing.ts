@@ -49,11 +49,24 @@ export interface RelayRequestParts {
   body: Uint8Array<ArrayBuffer>;
 }
 
-export async function relayRequestMessage(p: RelayRequestParts): Promise<Uint8Array<ArrayBuffer>> {
-  const bodyHash = await sha256Hex(p.body);
+/**
+ * The signed bytes, given the body's SHA-256 (lower-case hex). The async builders below hash with
+ * WebCrypto (the Worker has nothing else); the relay hashes synchronously and calls these directly.
+ */
+export function relayRequestMessageOf(
+  p: Omit<RelayRequestParts, 'body'> & { bodyHash: string },
+): Uint8Array<ArrayBuffer> {
   return utf8(
-    ['duo-edge-relay-request-v1', p.method.toUpperCase(), p.path, p.site, p.timestamp, p.nonce, bodyHash].join('\n'),
+    ['duo-edge-relay-request-v1', p.method.toUpperCase(), p.path, p.site, p.timestamp, p.nonce, p.bodyHash].join('\n'),
   );
+}
+
+export function decisionMessageOf(p: { path: string; nonce: string; bodyHash: string }): Uint8Array<ArrayBuffer> {
+  return utf8(['duo-edge-decision-v1', p.path, p.nonce, p.bodyHash].join('\n'));
+}
+
+export async function relayRequestMessage(p: RelayRequestParts): Promise<Uint8Array<ArrayBuffer>> {
+  return relayRequestMessageOf({ ...p, bodyHash: await sha256Hex(p.body) });
 }
 
 export async function decisionMessage(p: {
@@ -61,6 +74,5 @@ export async function decisionMessage(p: {
   nonce: string;
   body: Uint8Array<ArrayBuffer>;
 }): Promise<Uint8Array<ArrayBuffer>> {
-  const bodyHash = await sha256Hex(p.body);
-  return utf8(['duo-edge-decision-v1', p.path, p.nonce, bodyHash].join('\n'));
+  return decisionMessageOf({ path: p.path, nonce: p.nonce, bodyHash: await sha256Hex(p.body) });
 }

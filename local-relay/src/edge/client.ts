@@ -24,7 +24,14 @@ import type { EdgeResponse, EdgeTransport } from './http/exchange.ts';
 import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
 import type { EdgeFailure, EdgeResult } from './result.ts';
-import { newNonce, type RelayIdentity, signedHeaders, verifyDecision } from './signing.ts';
+import {
+  newNonce,
+  type RelayIdentity,
+  type SigningKeys,
+  signedHeaders,
+  signingKeys,
+  verifyDecision,
+} from './signing.ts';
 import { nothingWasSent, transportFailure } from './transport.ts';
 
 /** Calls the flows make. Tests substitute a fake; edge/client.ts is the real one. */
@@ -101,7 +108,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   const { transport } = opts;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'edge-client' });
-  let conn: EdgeConnection = pick(opts);
+  let conn: Connection = pick(opts);
 
   /**
    * One try at one URL. What a waiting push keeps alive is this frame: only the nonce and the path
@@ -109,7 +116,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
    * handed to the transport by `send`, and nothing here holds on to it.
    */
   async function attempt<T>(
-    c: EdgeConnection,
+    c: Connection,
     base: string,
     spec: CallSpec<T>,
     signal: AbortSignal,
@@ -135,21 +142,21 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     if (read === 'too_large') return { kind: 'unverified', detail: `response over ${MAX_RESPONSE_BYTES} bytes` };
     const signature = res.header(HEADER.decisionSignature);
     if (!signature) return { kind: 'unverified', detail: 'missing decision signature' };
-    if (!(await verifyDecision(c.edgePublicKeys, signature, { path, nonce, body: read }))) {
+    if (!verifyDecision(c.keys.edgePublicKeys, signature, { path, nonce, body: read })) {
       return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
     }
     return parse(read, spec.schema);
   }
 
-  async function send<T>(
-    c: EdgeConnection,
+  function send<T>(
+    c: Connection,
     url: URL,
     spec: CallSpec<T>,
     nonce: string,
     signal: AbortSignal,
   ): Promise<EdgeResponse> {
     const body = spec.body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(spec.body));
-    const headers = await signedHeaders(c.identity, {
+    const headers = signedHeaders(c.identity, c.keys.privateKey, {
       method: spec.method,
       path: url.pathname,
       nonce,
@@ -363,8 +370,12 @@ export function refusalHint(status: number, code: string | undefined): string {
   }
 }
 
-function pick(c: EdgeConnection): EdgeConnection {
+/** A configuration as the client keeps it: its own copies, and the keys node:crypto takes. */
+type Connection = EdgeConnection & { keys: SigningKeys };
+
+function pick(c: EdgeConnection): Connection {
   return {
+    keys: signingKeys(c.identity, c.edgePublicKeys),
     urls: [...c.urls],
     identity: c.identity,
     edgePublicKeys: [...c.edgePublicKeys],
