@@ -32,6 +32,9 @@ type Mode =
   | 'foreign-key'
   | 'other-nonce'
   | 'other-path'
+  | 'other-body'
+  | 'short-sig'
+  | 'not-base64url'
   | 'schema'
   | 'not-json'
   | '500'
@@ -98,7 +101,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const signed = await decisionMessage({
     path: mode === 'other-path' ? '/v1/auth' : url.pathname,
     nonce: mode === 'other-nonce' ? 'A'.repeat(43) : h(HEADER.nonce),
-    body: out,
+    // The edge's signature over other bytes than those sent (one space more).
+    body: mode === 'other-body' ? utf8(`${new TextDecoder().decode(out)} `) : out,
   });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (mode !== 'nosig')
@@ -106,6 +110,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       mode === 'foreign-key' ? foreignKey : mode === 'next-key' ? nextKey : edgeKey,
       signed,
     );
+  // Not 64 bytes once decoded: rejected before any key is tried.
+  if (mode === 'short-sig') headers[HEADER.decisionSignature] = headers[HEADER.decisionSignature]!.slice(0, 80);
+  if (mode === 'not-base64url') headers[HEADER.decisionSignature] = `${'+'.repeat(85)}=`;
   res.writeHead(200, headers).end(out);
 }
 
@@ -198,6 +205,9 @@ describe('edge client: every answer must be signed by the pinned edge key', () =
     ['signature by another key', 'foreign-key', 'unverified'],
     ['signature bound to another nonce (replay)', 'other-nonce', 'unverified'],
     ['signature bound to another path', 'other-path', 'unverified'],
+    ['signature over other body bytes', 'other-body', 'unverified'],
+    ['signature cut short', 'short-sig', 'unverified'],
+    ['signature that is not base64url', 'not-base64url', 'unverified'],
     ['an unsigned body over the size cap', 'huge-unsigned', 'unverified'],
     ['signed body that breaks the schema', 'schema', 'version_skew'],
     ['signed body that is not JSON', 'not-json', 'version_skew'],
