@@ -15,7 +15,9 @@ export async function importPublicKey(b64url: string): Promise<Key | null> {
   const raw = fromBase64Url(b64url);
   if (!raw || raw.length !== 32) return null;
   try {
-    return await crypto.subtle.importKey('raw', raw, ALG, false, ['verify']);
+    // Extractable: a public key is no secret, and the relay hands it to node:crypto, whose
+    // KeyObject.from deprecates non-extractable keys.
+    return await crypto.subtle.importKey('raw', raw, ALG, true, ['verify']);
   } catch {
     return null;
   }

@@ -174,4 +174,8 @@ describe('throughout', () => {
     expect(await decisions('result="deny",source="failmode-relay"')).toBe(1);
     expect(client.unmatched).toBe(0);
   });
+
+  it('the relay printed no runtime warning while it rotated and reloaded keys (an admin reads them as faults)', () => {
+    expect(relay.output()).not.toMatch(/Warning:/);
+  });
 });
