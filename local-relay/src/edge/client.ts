@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CircuitBreaker } from './breaker.ts';
-import { deadline } from './deadline.ts';
+import { type CallSignal, DeadlineQueue } from './deadline.ts';
 import type { EdgeResponse, EdgeTransport } from './http/exchange.ts';
 import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
@@ -88,44 +88,47 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const MAX_ERROR_BODY_BYTES = 4 * 1024;
 const bodyCap = (status: number) => (status >= 200 && status <= 299 ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
 
+/** What differs between the calls: one constant per kind, so a call allocates none of it. */
 interface CallSpec<T> {
   stage: EdgeStage;
   method: 'GET' | 'POST';
   path: string;
-  body?: unknown;
   schema: z.ZodType<T>;
   timeoutMs: (c: EdgeConnection) => number;
 }
+
+const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
+const callSpec = <T>(stage: EdgeStage, method: 'GET' | 'POST', path: string, schema: z.ZodType<T>): CallSpec<T> => ({
+  stage,
+  method,
+  path,
+  schema,
+  timeoutMs: stage === 'auth' ? (c) => c.authTimeoutMs : preauthTimeout,
+});
+const PREAUTH = callSpec('preauth', 'POST', '/v1/preauth', preauthResponseSchema);
+const AUTH = callSpec('auth', 'POST', '/v1/auth', authResponseSchema);
+const SITE = callSpec('site', 'GET', '/v1/site', sitePolicySchema);
+const AUDIT = callSpec('audit', 'POST', '/v1/audit', auditUploadResponseSchema);
+const HEARTBEAT = callSpec('heartbeat', 'POST', '/v1/heartbeat', heartbeatResponseSchema);
 
 export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   const { transport } = opts;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'edge-client' });
+  const deadlines = new DeadlineQueue();
   let conn: EdgeConnection = pick(opts);
 
   /**
-   * One try at one URL. What a waiting push keeps alive is this frame: only the nonce and the path
-   * the answer's signature is checked against; the request (body, signed headers) is built and
-   * handed to the transport by `send`, and nothing here holds on to it.
+   * The answer of one try at one URL, as a result: nothing in a 2xx is looked at before its
+   * signature, over `path` and `nonce`, verifies.
    */
-  async function attempt<T>(
+  async function verified<T>(
     c: EdgeConnection,
-    base: string,
-    spec: CallSpec<T>,
-    signal: AbortSignal,
+    res: EdgeResponse,
+    path: string,
+    nonce: string,
+    schema: z.ZodType<T>,
   ): Promise<EdgeResult<T>> {
-    const url = new URL(base.replace(/\/+$/, '') + spec.path);
-    // The path the request went to (an edge URL may carry a route prefix): signed, and what the
-    // answer's signature is checked against. Only this string outlives the send.
-    const path = url.pathname;
-    const nonce = newNonce();
-    let res: EdgeResponse;
-    try {
-      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
-      res = await send(c, url, spec, nonce, signal);
-    } catch (error) {
-      return transportFailure(error);
-    }
     const { status, body: read } = res;
     if (status < 200 || status > 299) {
       const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
@@ -138,17 +141,18 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     if (!(await verifyDecision(c.edgePublicKeys, signature, { path, nonce, body: read }))) {
       return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
     }
-    return parse(read, spec.schema);
+    return parse(read, schema);
   }
 
+  /** Signs the request and hands it to the transport; nothing here outlives the send. */
   async function send<T>(
     c: EdgeConnection,
     url: URL,
     spec: CallSpec<T>,
+    body: Uint8Array<ArrayBuffer>,
     nonce: string,
-    signal: AbortSignal,
+    signal: CallSignal,
   ): Promise<EdgeResponse> {
-    const body = spec.body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(spec.body));
     const headers = await signedHeaders(c.identity, {
       method: spec.method,
       path: url.pathname,
@@ -167,17 +171,34 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     });
   }
 
-  /** Tries the URLs in order within one deadline. One frame for the whole call: it waits on a push. */
-  async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
+  /**
+   * Tries the URLs in order within one deadline. One frame for the whole call, and the only one of
+   * the edge client a waiting push keeps: the encoded body (for the next URL), and per try the nonce
+   * and path its answer's signature is checked against.
+   */
+  async function run<T>(spec: CallSpec<T>, payload?: unknown): Promise<EdgeResult<T>> {
     const c = conn;
     const started = performance.now();
     let result: EdgeResult<T> = { kind: 'transport', cause: 'breaker_open' };
     if (opts.breaker.allows()) {
-      const due = deadline(spec.timeoutMs(c));
+      const due = deadlines.start(spec.timeoutMs(c));
+      const body = payload === undefined ? new Uint8Array(0) : utf8(JSON.stringify(payload));
       result = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
       try {
         for (let i = 0; i < c.urls.length; i++) {
-          result = await attempt(c, c.urls[i]!, spec, due.signal);
+          const url = new URL(c.urls[i]!.replace(/\/+$/, '') + spec.path);
+          // The path the request went to (an edge URL may carry a route prefix): signed, and what
+          // the answer's signature is checked against.
+          const path = url.pathname;
+          const nonce = newNonce();
+          let res: EdgeResponse | undefined;
+          try {
+            // Never buffered without bound: past the cap the relay stops reading and drops the stream.
+            res = await send(c, url, spec, body, nonce, due.signal);
+          } catch (error) {
+            result = transportFailure(error);
+          }
+          if (res) result = await verified(c, res, path, nonce, spec.schema);
           if (!shouldTryNext(spec.stage, result) || due.signal.aborted) break;
         }
       } finally {
@@ -206,63 +227,22 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     return result;
   }
 
-  const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
-
   return {
     configure(next) {
       conn = pick(next);
     },
-    preauth: (req) =>
-      call({
-        stage: 'preauth',
-        method: 'POST',
-        path: '/v1/preauth',
-        body: req,
-        schema: preauthResponseSchema,
-        timeoutMs: preauthTimeout,
-      }),
-    auth: (req) =>
-      call({
-        stage: 'auth',
-        method: 'POST',
-        path: '/v1/auth',
-        body: req,
-        schema: authResponseSchema,
-        timeoutMs: (c) => c.authTimeoutMs,
-      }),
-    site: () =>
-      call({
-        stage: 'site',
-        method: 'GET',
-        path: '/v1/site',
-        schema: sitePolicySchema,
-        timeoutMs: preauthTimeout,
-      }),
-    uploadAudit: (records) =>
-      call({
-        stage: 'audit',
-        method: 'POST',
-        path: '/v1/audit',
-        body: { records },
-        schema: auditUploadResponseSchema,
-        timeoutMs: preauthTimeout,
-      }),
-    heartbeat: (beat) =>
-      call({
-        stage: 'heartbeat',
-        method: 'POST',
-        path: '/v1/heartbeat',
-        body: beat,
-        schema: heartbeatResponseSchema,
-        timeoutMs: preauthTimeout,
-      }),
+    preauth: (req) => run(PREAUTH, req),
+    auth: (req) => run(AUTH, req),
+    site: () => run(SITE),
+    uploadAudit: (records) => run(AUDIT, { records }),
+    heartbeat: (beat) => run(HEARTBEAT, beat),
     health: () => health(),
   };
 
   /** Bypasses the breaker on purpose: it is how the breaker learns the edge is back. */
   async function health(): Promise<EdgeResult<HealthResponse | null>> {
     const c = conn;
-    const { signal, done } = deadline(c.preauthTimeoutMs);
+    const { signal, done } = deadlines.start(c.preauthTimeoutMs);
     try {
       return await healthUrls(c, signal);
     } finally {
@@ -270,7 +250,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     }
   }
 
-  async function healthUrls(c: EdgeConnection, signal: AbortSignal): Promise<EdgeResult<HealthResponse | null>> {
+  async function healthUrls(c: EdgeConnection, signal: CallSignal): Promise<EdgeResult<HealthResponse | null>> {
     let result: EdgeResult<HealthResponse | null> = { kind: 'transport', cause: 'refused' };
     for (const base of c.urls) {
       try {
