@@ -97,6 +97,8 @@ interface CallSpec<T> {
   timeoutMs: (c: EdgeConnection) => number;
 }
 
+const NO_BODY = new Uint8Array(0);
+const json = (value: unknown) => utf8(JSON.stringify(value));
 const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
 const callSpec = <T>(stage: EdgeStage, method: 'GET' | 'POST', path: string, schema: z.ZodType<T>): CallSpec<T> => ({
   stage,
@@ -116,7 +118,7 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'edge-client' });
   const deadlines = new DeadlineQueue();
-  let conn: EdgeConnection = pick(opts);
+  let conn = pick(opts);
 
   /**
    * The answer of one try at one URL, as a result: nothing in a 2xx is looked at before its
@@ -176,20 +178,16 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
    * the edge client a waiting push keeps: the encoded body (for the next URL), and per try the nonce
    * and path its answer's signature is checked against.
    */
-  async function run<T>(spec: CallSpec<T>, payload?: unknown): Promise<EdgeResult<T>> {
+  async function run<T>(spec: CallSpec<T>, body: Uint8Array<ArrayBuffer> = NO_BODY): Promise<EdgeResult<T>> {
     const c = conn;
     const started = performance.now();
     let result: EdgeResult<T> = { kind: 'transport', cause: 'breaker_open' };
     if (opts.breaker.allows()) {
       const due = deadlines.start(spec.timeoutMs(c));
-      const body = payload === undefined ? new Uint8Array(0) : utf8(JSON.stringify(payload));
       result = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
       try {
         for (let i = 0; i < c.urls.length; i++) {
-          const url = new URL(c.urls[i]!.replace(/\/+$/, '') + spec.path);
-          // The path the request went to (an edge URL may carry a route prefix): signed, and what
-          // the answer's signature is checked against.
-          const path = url.pathname;
+          const { url, path } = c.endpoint(i, spec.path);
           const nonce = newNonce();
           let res: EdgeResponse | undefined;
           try {
@@ -231,11 +229,12 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     configure(next) {
       conn = pick(next);
     },
-    preauth: (req) => run(PREAUTH, req),
-    auth: (req) => run(AUTH, req),
+    // Encoded before the call: its frame keeps the bytes (for the next URL), not the request object.
+    preauth: (req) => run(PREAUTH, json(req)),
+    auth: (req) => run(AUTH, json(req)),
     site: () => run(SITE),
-    uploadAudit: (records) => run(AUDIT, { records }),
-    heartbeat: (beat) => run(HEARTBEAT, beat),
+    uploadAudit: (records) => run(AUDIT, json({ records })),
+    heartbeat: (beat) => run(HEARTBEAT, json(beat)),
     health: () => health(),
   };
 
@@ -250,12 +249,12 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     }
   }
 
-  async function healthUrls(c: EdgeConnection, signal: CallSignal): Promise<EdgeResult<HealthResponse | null>> {
+  async function healthUrls(c: PickedConnection, signal: CallSignal): Promise<EdgeResult<HealthResponse | null>> {
     let result: EdgeResult<HealthResponse | null> = { kind: 'transport', cause: 'refused' };
-    for (const base of c.urls) {
+    for (let i = 0; i < c.urls.length; i++) {
       try {
         const res = await transport.request({
-          url: new URL(`${base.replace(/\/+$/, '')}/v1/health`),
+          url: c.endpoint(i, '/v1/health').url,
           method: 'GET',
           headers: {},
           signal,
@@ -343,12 +342,39 @@ export function refusalHint(status: number, code: string | undefined): string {
   }
 }
 
-function pick(c: EdgeConnection): EdgeConnection {
+/** A call's target at one edge URL. */
+interface Endpoint {
+  url: URL;
+  /**
+   * The path the request goes to (an edge URL may carry a route prefix): signed, and what the
+   * answer's signature is checked against.
+   */
+  path: string;
+}
+
+interface PickedConnection extends EdgeConnection {
+  /** Parsed once per connection and shared by every call to it: a waiting push holds no URL of its own. */
+  endpoint(urlIndex: number, path: string): Endpoint;
+}
+
+function pick(c: EdgeConnection): PickedConnection {
+  const urls = [...c.urls];
+  const endpoints = new Map<string, Endpoint>();
   return {
-    urls: [...c.urls],
+    urls,
     identity: c.identity,
     edgePublicKeys: [...c.edgePublicKeys],
     preauthTimeoutMs: c.preauthTimeoutMs,
     authTimeoutMs: c.authTimeoutMs,
+    endpoint(urlIndex, path) {
+      const href = urls[urlIndex]!.replace(/\/+$/, '') + path;
+      let e = endpoints.get(href);
+      if (!e) {
+        const url = new URL(href);
+        e = { url, path: url.pathname };
+        endpoints.set(href, e);
+      }
+      return e;
+    },
   };
 }

@@ -177,9 +177,9 @@ class StreamAnswer {
     stream.on('response', this.onResponse);
   }
 
-  private readonly cancel = (): void => {
+  private cancel(): void {
     if (!this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);
-  };
+  }
 
   private readonly onAbort = (): void => {
     this.cancel();
@@ -208,7 +208,7 @@ class StreamAnswer {
       return this.onError(new RedirectError(status));
     }
     const header = headerOf(headers);
-    readCapped(this.stream, header('content-length'), this.maxBytes(status), this.cancel).then(
+    readCapped(this.stream, header('content-length'), this.maxBytes(status), () => this.cancel()).then(
       (body) => this.settle({ status, header, body }),
       (error: unknown) => this.settle(undefined, error),
     );

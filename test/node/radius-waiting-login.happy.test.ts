@@ -1,0 +1,107 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { AuthResponse, Device } from '@duo-edge/contract/wire';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EdgeResult } from '../../local-relay/src/edge/result.ts';
+import type { PrimaryAuthenticator } from '../../local-relay/src/primary/types.ts';
+import { Attr, Code, decodePacket, getAttributes, verifyReply } from '../../local-relay/src/radius/index.ts';
+import { createRadiusServer } from '../../local-relay/src/server/index.ts';
+import type { RadiusRawRequest } from '../../local-relay/src/server/types.ts';
+import { flowModes, recordingEdge, wireFlow } from '../support/flow-fixtures.ts';
+import { buildRequest, openUdpPeer, type UdpPeer } from '../support/radclient.ts';
+import { waitFor } from '../support/wait.ts';
+
+/**
+ * A login waiting on its push (minutes, thousands at once) keeps what its reply needs and no more:
+ * the reply is still exactly right for the request, and the decoded request and its datagram are
+ * garbage while the push waits.
+ */
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const SECRET = new TextEncoder().encode('waiting-login-test-secret-0123');
+const PROXY_STATES = ['first hop', 'second hop', 'third'].map((s) => new TextEncoder().encode(s));
+const PUSH_PHONE: Device = { device: 'DPHONE1', type: 'phone', capabilities: ['auto', 'push'] };
+const ALLOW: AuthResponse = { result: 'allow', message: 'Success. Logging you in...', source: 'duo', status: 'allow' };
+
+/** What the primary saw of the request, weakly: a strong reference here would keep it alive itself. */
+const seen: { packet?: WeakRef<object>; datagram?: WeakRef<object> } = {};
+const primary: PrimaryAuthenticator = {
+  kind: 'users_file',
+  async authenticate(req) {
+    const raw = req.raw as RadiusRawRequest;
+    seen.packet = new WeakRef(raw.packet);
+    seen.datagram = new WeakRef(raw.packet.bytes.buffer);
+    return { kind: 'accept' };
+  },
+};
+let answerPush: (r: EdgeResult<AuthResponse>) => void = () => {};
+const { edge, calls } = recordingEdge(
+  () => ({
+    kind: 'ok',
+    value: { result: 'auth', message: 'Account is active', source: 'duo', devices: [PUSH_PHONE], factors: {} },
+  }),
+);
+edge.auth = async (r) => {
+  calls.auth.push(r);
+  return new Promise((resolve) => {
+    answerPush = resolve;
+  });
+};
+const { flow } = wireFlow(flowModes().auto, { primary, edge });
+const server = createRadiusServer({
+  listeners: [
+    {
+      host: '127.0.0.1',
+      port: 0,
+      clients: [
+        { name: 'nas', cidr: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true, limitProxyState: true, flow },
+      ],
+    },
+  ],
+  logger: pino({ level: 'silent' }),
+});
+let port = 0;
+let peer: UdpPeer;
+
+beforeAll(async () => {
+  port = (await server.start())[0]!.port;
+  peer = await openUdpPeer();
+});
+afterAll(async () => {
+  await peer.close();
+  await server.stop(1_000);
+});
+
+describe('a login waiting on its push', () => {
+  it('holds neither the decoded request nor its datagram, and its reply is still exactly the request’s', async () => {
+    const request = buildRequest({
+      secret: SECRET,
+      identifier: 77,
+      username: 'alice',
+      password: 'alice-pass',
+      attributes: PROXY_STATES.map((value) => ({ type: Attr.ProxyState, value })),
+    });
+    peer.send(request.bytes, port);
+    await waitFor(() => calls.auth.length === 1, 2_000, 'the push asked for');
+    // A task later (WeakRefs read in the task that made them stay alive until it ends), collected.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(seen.packet?.deref(), 'the decoded request').toBeUndefined();
+    expect(seen.datagram?.deref(), 'the datagram copy').toBeUndefined();
+    expect(server.inFlight()).toBe(1);
+
+    answerPush({ kind: 'ok', value: ALLOW });
+    const bytes = await peer.next(2_000);
+    const reply = bytes && decodePacket(bytes);
+    expect(reply?.ok).toBe(true);
+    if (!reply?.ok) return;
+    expect(reply.value.code).toBe(Code.AccessAccept);
+    // Identifier, Response Authenticator over the request's authenticator, Message-Authenticator.
+    expect(verifyReply(reply.value, request, SECRET)).toEqual({ ok: true, value: undefined });
+    expect(reply.value.attributes[0]!.type).toBe(Attr.MessageAuthenticator);
+    expect(getAttributes(reply.value, Attr.ProxyState)).toEqual(PROXY_STATES);
+  });
+});
