@@ -86,6 +86,9 @@ describe('a login waiting on its push', () => {
     });
     peer.send(request.bytes, port);
     await waitFor(() => calls.auth.length === 1, 2_000, 'the push asked for');
+    // The NAS retransmits while the push waits: the same login, not a second one.
+    peer.send(request.bytes, port);
+    await waitFor(() => server.counters().duplicates_in_flight === 1, 2_000, 'the retransmit seen');
     // A task later (WeakRefs read in the task that made them stay alive until it ends), collected.
     await new Promise((resolve) => setImmediate(resolve));
     gc();
@@ -103,5 +106,10 @@ describe('a login waiting on its push', () => {
     expect(verifyReply(reply.value, request, SECRET)).toEqual({ ok: true, value: undefined });
     expect(reply.value.attributes[0]!.type).toBe(Attr.MessageAuthenticator);
     expect(getAttributes(reply.value, Attr.ProxyState)).toEqual(PROXY_STATES);
+    // A retransmit after the answer gets the same bytes again, and no login of its own.
+    peer.send(request.bytes, port);
+    expect(await peer.next(2_000)).toEqual(bytes);
+    expect(calls.auth).toHaveLength(1);
+    expect(server.counters()).toMatchObject({ access_requests: 1, duplicates_replayed: 1, accepts: 1 });
   });
 });
