@@ -98,6 +98,9 @@ interface CallSpec<T> {
 }
 
 const NO_BODY = new Uint8Array(0);
+// Shared, not one per call: a waiting call's frame holds its result so far.
+const BREAKER_OPEN: EdgeFailure = Object.freeze({ kind: 'transport', cause: 'breaker_open' });
+const NO_EDGE_URL: EdgeFailure = Object.freeze({ kind: 'transport', cause: 'refused', detail: 'no edge url' });
 const json = (value: unknown) => utf8(JSON.stringify(value));
 const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
 const callSpec = <T>(stage: EdgeStage, method: 'GET' | 'POST', path: string, schema: z.ZodType<T>): CallSpec<T> => ({
@@ -181,10 +184,10 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   async function run<T>(spec: CallSpec<T>, body: Uint8Array<ArrayBuffer> = NO_BODY): Promise<EdgeResult<T>> {
     const c = conn;
     const started = performance.now();
-    let result: EdgeResult<T> = { kind: 'transport', cause: 'breaker_open' };
+    let result: EdgeResult<T> = BREAKER_OPEN;
     if (opts.breaker.allows()) {
       const due = deadlines.start(spec.timeoutMs(c));
-      result = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
+      result = NO_EDGE_URL;
       try {
         for (let i = 0; i < c.urls.length; i++) {
           const { url, path } = c.endpoint(i, spec.path);

@@ -139,8 +139,8 @@ export function handleDatagram(
   }
   const key = DedupCache.key(source.address, source.port, listener.id, packet.identifier);
   // The pending entry keeps the reply's own copy of the authenticator, not a view of the datagram.
-  const replyTo = replyToOf(packet);
-  const verdict = ctx.dedup.begin(key, replyTo.authenticator);
+  const pending: Pending = { ...replyToOf(packet), key, source };
+  const verdict = ctx.dedup.begin(key, pending.authenticator);
   switch (verdict.kind) {
     case 'in_flight':
       ctx.count('duplicates_in_flight', client.site);
@@ -151,16 +151,15 @@ export function handleDatagram(
       return;
     case 'new':
       ctx.count('access_requests', client.site);
-      runFlow(ctx, listener, client, packet, { key, source, replyTo });
+      runFlow(ctx, listener, client, packet, pending);
       return;
   }
 }
 
 /** What the answer to a login needs once its flow is done; the decoded packet is not in it. */
-interface Pending {
+interface Pending extends ReplyTo {
   key: string;
   source: PacketSource;
-  replyTo: ReplyTo;
 }
 
 /**
@@ -187,7 +186,7 @@ function runFlow(
     (error: unknown) => {
       // A flow must always answer; a throw is a bug. No reply: the NAS retries or fails over.
       ctx.count('flow_errors', client.site);
-      ctx.dedup.abandon(pending.key, pending.replyTo.authenticator);
+      ctx.dedup.abandon(pending.key, pending.authenticator);
       ctx.logger.error({ err: error, client: client.name }, 'login flow threw; no reply sent');
       ctx.flowEnded();
     },
@@ -198,20 +197,21 @@ async function answer(
   ctx: HandlerContext,
   listener: ListenerState,
   client: RadiusClientEntry,
-  { key, source, replyTo }: Pending,
+  pending: Pending,
   outcome: LoginOutcome,
 ): Promise<void> {
+  const { key, source, authenticator } = pending;
   try {
     if (outcome.code === 'drop') {
       // No reply: the NAS retransmits, and that retransmit must be processed afresh.
-      ctx.dedup.abandon(key, replyTo.authenticator);
+      ctx.dedup.abandon(key, authenticator);
       dropFromClient(ctx, outcome.reason, client, 'Access-Request dropped: too many primary checks in flight');
       return;
     }
-    const reply = encodeOutcome(outcome, replyTo, client.secret);
+    const reply = encodeOutcome(outcome, pending, client.secret);
     if (!reply.ok) {
       ctx.count('encode_errors', client.site);
-      ctx.dedup.abandon(key, replyTo.authenticator);
+      ctx.dedup.abandon(key, authenticator);
       ctx.logger.error(
         { client: client.name, error: reply.error },
         'reply does not fit a RADIUS packet; no reply sent',
@@ -222,7 +222,7 @@ async function answer(
     // neither starts a second login nor gets an early answer. Once sent, the reply is cached and
     // replayed at once: a retransmit never waits longer than the original did.
     if (outcome.code === 'reject' && client.rejectDelayMs) await delay(client.rejectDelayMs);
-    ctx.dedup.complete(key, replyTo.authenticator, reply.value);
+    ctx.dedup.complete(key, authenticator, reply.value);
     listener.send(reply.value, source);
     ctx.count(
       outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges',
