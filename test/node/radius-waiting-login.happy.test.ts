@@ -38,12 +38,10 @@ const primary: PrimaryAuthenticator = {
   },
 };
 let answerPush: (r: EdgeResult<AuthResponse>) => void = () => {};
-const { edge, calls } = recordingEdge(
-  () => ({
-    kind: 'ok',
-    value: { result: 'auth', message: 'Account is active', source: 'duo', devices: [PUSH_PHONE], factors: {} },
-  }),
-);
+const { edge, calls } = recordingEdge(() => ({
+  kind: 'ok',
+  value: { result: 'auth', message: 'Account is active', source: 'duo', devices: [PUSH_PHONE], factors: {} },
+}));
 edge.auth = async (r) => {
   calls.auth.push(r);
   return new Promise((resolve) => {
@@ -57,7 +55,14 @@ const server = createRadiusServer({
       host: '127.0.0.1',
       port: 0,
       clients: [
-        { name: 'nas', cidr: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true, limitProxyState: true, flow },
+        {
+          name: 'nas',
+          cidr: '127.0.0.1',
+          secret: SECRET,
+          requireMessageAuthenticator: true,
+          limitProxyState: true,
+          flow,
+        },
       ],
     },
   ],

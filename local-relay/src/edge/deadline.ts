@@ -76,7 +76,8 @@ class CallDeadline implements Deadline, CallSignal {
 
   addEventListener(_type: 'abort', listener: Listener): void {
     if (this.#listener === undefined) this.#listener = listener;
-    else (this.#more ??= []).push(listener);
+    else if (this.#more) this.#more.push(listener);
+    else this.#more = [listener];
   }
 
   removeEventListener(_type: 'abort', listener: Listener): void {

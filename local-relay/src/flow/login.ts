@@ -283,11 +283,7 @@ export class Login {
   }
 
   /** Not an async function: a login waiting on its push keeps a promise reaction here, not a frame. */
-  auth(
-    choice: FactorChoice,
-    failOpenAllowed: boolean,
-    attributes?: ReadonlyArray<RawAttribute>,
-  ): Promise<LoginAnswer> {
+  auth(choice: FactorChoice, failOpenAllowed: boolean, attributes?: ReadonlyArray<RawAttribute>): Promise<LoginAnswer> {
     return this.callAuth(choice).then((r) => this.authOutcome(r, failOpenAllowed, attributes));
   }
 

@@ -22,7 +22,10 @@ export function replyToOf(request: DecodedPacket): ReplyTo {
   return {
     identifier: request.identifier,
     authenticator: request.authenticator.slice(),
-    attributes: getAttributes(request, Attr.ProxyState).map((value) => ({ type: Attr.ProxyState, value: value.slice() })),
+    attributes: getAttributes(request, Attr.ProxyState).map((value) => ({
+      type: Attr.ProxyState,
+      value: value.slice(),
+    })),
   };
 }
 

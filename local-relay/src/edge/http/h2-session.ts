@@ -97,7 +97,10 @@ export class H2Session {
    * signal, the body cap and the sink, never the request's body or signed headers.
    */
   exchange(req: EdgeRequest, sink: StreamSink): void {
-    if (this.retired) return sink.failed(new NotSentError('the session is going away'));
+    if (this.retired) {
+      sink.failed(new NotSentError('the session is going away'));
+      return;
+    }
     let stream: ClientHttp2Stream;
     try {
       stream = this.session.request(
@@ -110,7 +113,8 @@ export class H2Session {
         { endStream: !req.body },
       );
     } catch (error) {
-      return sink.failed(new NotSentError('the session cannot open a stream', { cause: error }));
+      sink.failed(new NotSentError('the session cannot open a stream', { cause: error }));
+      return;
     }
     if (req.body && !req.signal.aborted) stream.end(req.body);
     new StreamAnswer(this, stream, req.signal, req.maxBytes, sink);
@@ -205,7 +209,8 @@ class StreamAnswer {
     const status = Number(headers[':status']);
     if (status >= 300 && status <= 399) {
       this.cancel();
-      return this.onError(new RedirectError(status));
+      this.onError(new RedirectError(status));
+      return;
     }
     const header = headerOf(headers);
     readCapped(this.stream, header('content-length'), this.maxBytes(status), () => this.cancel()).then(

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
-import { ALPN_ANY, ALPN_H1, type TlsConnector } from './connect.ts';
 import type { CallSignal } from '../deadline.ts';
+import { ALPN_ANY, ALPN_H1, type TlsConnector } from './connect.ts';
 import { type EdgeRequest, type EdgeResponse, NotSentError } from './exchange.ts';
 import { H1Pool } from './h1-pool.ts';
 import { H2Session, type StreamSink } from './h2-session.ts';
