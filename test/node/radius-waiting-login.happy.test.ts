@@ -1,15 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { AuthResponse, Device } from '@duo-edge/contract/wire';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EdgeResult } from '../../local-relay/src/edge/result.ts';
 import type { PrimaryAuthenticator } from '../../local-relay/src/primary/types.ts';
 import { Attr, Code, decodePacket, getAttributes, verifyReply } from '../../local-relay/src/radius/index.ts';
-import { createRadiusServer } from '../../local-relay/src/server/index.ts';
 import type { RadiusRawRequest } from '../../local-relay/src/server/types.ts';
 import { flowModes, recordingEdge, wireFlow } from '../support/flow-fixtures.ts';
-import { buildRequest, openUdpPeer, type UdpPeer } from '../support/radclient.ts';
+import { buildRequest } from '../support/radclient.ts';
+import { oneClientServer } from '../support/radius-server-fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
 /**
@@ -49,35 +48,11 @@ edge.auth = async (r) => {
   });
 };
 const { flow } = wireFlow(flowModes().auto, { primary, edge });
-const server = createRadiusServer({
-  listeners: [
-    {
-      host: '127.0.0.1',
-      port: 0,
-      clients: [
-        {
-          name: 'nas',
-          cidr: '127.0.0.1',
-          secret: SECRET,
-          requireMessageAuthenticator: true,
-          limitProxyState: true,
-          flow,
-        },
-      ],
-    },
-  ],
-  logger: pino({ level: 'silent' }),
-});
-let port = 0;
-let peer: UdpPeer;
-
-beforeAll(async () => {
-  port = (await server.start())[0]!.port;
-  peer = await openUdpPeer();
-});
-afterAll(async () => {
-  await peer.close();
-  await server.stop(1_000);
+const radius = oneClientServer({
+  secret: SECRET,
+  requireMessageAuthenticator: true,
+  limitProxyState: true,
+  flow,
 });
 
 describe('a login waiting on its push', () => {
@@ -89,20 +64,20 @@ describe('a login waiting on its push', () => {
       password: 'alice-pass',
       attributes: PROXY_STATES.map((value) => ({ type: Attr.ProxyState, value })),
     });
-    peer.send(request.bytes, port);
+    radius.nas.send(request.bytes, radius.port);
     await waitFor(() => calls.auth.length === 1, 2_000, 'the push asked for');
     // The NAS retransmits while the push waits: the same login, not a second one.
-    peer.send(request.bytes, port);
-    await waitFor(() => server.counters().duplicates_in_flight === 1, 2_000, 'the retransmit seen');
+    radius.nas.send(request.bytes, radius.port);
+    await waitFor(() => radius.server.counters().duplicates_in_flight === 1, 2_000, 'the retransmit seen');
     // A task later (WeakRefs read in the task that made them stay alive until it ends), collected.
     await new Promise((resolve) => setImmediate(resolve));
     gc();
     expect(seen.packet?.deref(), 'the decoded request').toBeUndefined();
     expect(seen.datagram?.deref(), 'the datagram copy').toBeUndefined();
-    expect(server.inFlight()).toBe(1);
+    expect(radius.server.inFlight()).toBe(1);
 
     answerPush({ kind: 'ok', value: ALLOW });
-    const bytes = await peer.next(2_000);
+    const bytes = await radius.nas.next(2_000);
     const reply = bytes && decodePacket(bytes);
     expect(reply?.ok).toBe(true);
     if (!reply?.ok) return;
@@ -112,9 +87,9 @@ describe('a login waiting on its push', () => {
     expect(reply.value.attributes[0]!.type).toBe(Attr.MessageAuthenticator);
     expect(getAttributes(reply.value, Attr.ProxyState)).toEqual(PROXY_STATES);
     // A retransmit after the answer gets the same bytes again, and no login of its own.
-    peer.send(request.bytes, port);
-    expect(await peer.next(2_000)).toEqual(bytes);
+    radius.nas.send(request.bytes, radius.port);
+    expect(await radius.nas.next(2_000)).toEqual(bytes);
     expect(calls.auth).toHaveLength(1);
-    expect(server.counters()).toMatchObject({ access_requests: 1, duplicates_replayed: 1, accepts: 1 });
+    expect(radius.server.counters()).toMatchObject({ access_requests: 1, duplicates_replayed: 1, accepts: 1 });
   });
 });
