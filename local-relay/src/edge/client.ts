@@ -244,11 +244,11 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   /** Bypasses the breaker on purpose: it is how the breaker learns the edge is back. */
   async function health(): Promise<EdgeResult<HealthResponse | null>> {
     const c = conn;
-    const { signal, done } = deadlines.start(c.preauthTimeoutMs);
+    const due = deadlines.start(c.preauthTimeoutMs);
     try {
-      return await healthUrls(c, signal);
+      return await healthUrls(c, due.signal);
     } finally {
-      done();
+      due.done();
     }
   }
 
