@@ -210,19 +210,13 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
       if (result.kind === 'transport') opts.breaker.recordTransportFailure();
       else if (result.kind !== 'unverified') opts.breaker.recordSuccess();
     }
-    report(spec.stage, c, result, started);
-    return result;
-  }
-
-  /** Metrics and logs of a finished call; apart from `run`, whose frame a waiting push keeps. */
-  function report(stage: EdgeStage, c: EdgeConnection, result: EdgeResult<unknown>, started: number): void {
-    opts.onCall?.(stage, callOutcome(result), (performance.now() - started) / 1000);
-    if (result.kind === 'http' && result.code) opts.onRefusal?.(stage, result.code);
+    opts.onCall?.(spec.stage, callOutcome(result), (performance.now() - started) / 1000);
+    if (result.kind === 'http' && result.code) opts.onRefusal?.(spec.stage, result.code);
     if (result.kind === 'http' && result.status >= 400 && result.status < 500) {
       // Logins now end in Reject (a 4xx never fails open) until an operator fixes what the edge names.
       log.error(
         {
-          stage,
+          stage: spec.stage,
           status: result.status,
           code: result.code,
           site: c.identity.site,
@@ -230,7 +224,8 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         },
         refusalHint(result.status, result.code),
       );
-    } else if (result.kind !== 'ok') log.warn({ stage, failure: describe(result) }, 'edge call failed');
+    } else if (result.kind !== 'ok') log.warn({ stage: spec.stage, failure: describe(result) }, 'edge call failed');
+    return result;
   }
 
   return {
