@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { CircuitBreaker } from './breaker.ts';
-import { deadline } from './deadline.ts';
+import { type CallSignal, DeadlineQueue } from './deadline.ts';
 import type { EdgeResponse, EdgeTransport } from './http/exchange.ts';
 import { PROXY_AUTH_REQUIRED, PROXY_REFUSED } from './proxy.ts';
 import { refusalCode } from './refusal-code.ts';
@@ -95,44 +95,52 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const MAX_ERROR_BODY_BYTES = 4 * 1024;
 const bodyCap = (status: number) => (status >= 200 && status <= 299 ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES);
 
+/** What differs between the calls: one constant per kind, so a call allocates none of it. */
 interface CallSpec<T> {
   stage: EdgeStage;
   method: 'GET' | 'POST';
   path: string;
-  body?: unknown;
   schema: z.ZodType<T>;
   timeoutMs: (c: EdgeConnection) => number;
 }
+
+const NO_BODY = new Uint8Array(0);
+// Shared, not one per call: a waiting call's frame holds its result so far.
+const BREAKER_OPEN: EdgeFailure = Object.freeze({ kind: 'transport', cause: 'breaker_open' });
+const NO_EDGE_URL: EdgeFailure = Object.freeze({ kind: 'transport', cause: 'refused', detail: 'no edge url' });
+const json = (value: unknown) => utf8(JSON.stringify(value));
+const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
+const callSpec = <T>(stage: EdgeStage, method: 'GET' | 'POST', path: string, schema: z.ZodType<T>): CallSpec<T> => ({
+  stage,
+  method,
+  path,
+  schema,
+  timeoutMs: stage === 'auth' ? (c) => c.authTimeoutMs : preauthTimeout,
+});
+const PREAUTH = callSpec('preauth', 'POST', '/v1/preauth', preauthResponseSchema);
+const AUTH = callSpec('auth', 'POST', '/v1/auth', authResponseSchema);
+const SITE = callSpec('site', 'GET', '/v1/site', sitePolicySchema);
+const AUDIT = callSpec('audit', 'POST', '/v1/audit', auditUploadResponseSchema);
+const HEARTBEAT = callSpec('heartbeat', 'POST', '/v1/heartbeat', heartbeatResponseSchema);
 
 export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   const { transport } = opts;
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ component: 'edge-client' });
-  let conn: Connection = pick(opts);
+  const deadlines = new DeadlineQueue();
+  let conn = pick(opts);
 
   /**
-   * One try at one URL. What a waiting push keeps alive is this frame: only the nonce and the path
-   * the answer's signature is checked against; the request (body, signed headers) is built and
-   * handed to the transport by `send`, and nothing here holds on to it.
+   * The answer of one try at one URL, as a result: nothing in a 2xx is looked at before its
+   * signature, over `path` and `nonce`, verifies.
    */
-  async function attempt<T>(
-    c: Connection,
-    base: string,
-    spec: CallSpec<T>,
-    signal: AbortSignal,
-  ): Promise<EdgeResult<T>> {
-    const url = new URL(base.replace(/\/+$/, '') + spec.path);
-    // The path the request went to (an edge URL may carry a route prefix): signed, and what the
-    // answer's signature is checked against. Only this string outlives the send.
-    const path = url.pathname;
-    const nonce = newNonce();
-    let res: EdgeResponse;
-    try {
-      // Never buffered without bound: past the cap the relay stops reading and drops the stream.
-      res = await send(c, url, spec, nonce, signal);
-    } catch (error) {
-      return transportFailure(error);
-    }
+  function verified<T>(
+    c: PickedConnection,
+    res: EdgeResponse,
+    path: string,
+    nonce: string,
+    schema: z.ZodType<T>,
+  ): EdgeResult<T> {
     const { status, body: read } = res;
     if (status < 200 || status > 299) {
       const code = status < 500 && read !== 'too_large' ? refusalCode(read) : undefined;
@@ -145,17 +153,18 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     if (!verifyDecision(c.keys.edgePublicKeys, signature, { path, nonce, body: read })) {
       return { kind: 'unverified', detail: 'decision signature does not verify with a pinned edge key' };
     }
-    return parse(read, spec.schema);
+    return parse(read, schema);
   }
 
+  /** Signs the request and hands it to the transport; nothing here outlives the send. */
   function send<T>(
-    c: Connection,
+    c: PickedConnection,
     url: URL,
     spec: CallSpec<T>,
+    body: Uint8Array<ArrayBuffer>,
     nonce: string,
-    signal: AbortSignal,
+    signal: CallSignal,
   ): Promise<EdgeResponse> {
-    const body = spec.body === undefined ? new Uint8Array(0) : utf8(JSON.stringify(spec.body));
     const headers = signedHeaders(c.identity, c.keys.privateKey, {
       method: spec.method,
       path: url.pathname,
@@ -174,17 +183,30 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     });
   }
 
-  /** Tries the URLs in order within one deadline. One frame for the whole call: it waits on a push. */
-  async function call<T>(spec: CallSpec<T>): Promise<EdgeResult<T>> {
+  /**
+   * Tries the URLs in order within one deadline. One frame for the whole call, and the only one of
+   * the edge client a waiting push keeps: the encoded body (for the next URL), and per try the nonce
+   * and path its answer's signature is checked against.
+   */
+  async function run<T>(spec: CallSpec<T>, body: Uint8Array<ArrayBuffer> = NO_BODY): Promise<EdgeResult<T>> {
     const c = conn;
     const started = performance.now();
-    let result: EdgeResult<T> = { kind: 'transport', cause: 'breaker_open' };
+    let result: EdgeResult<T> = BREAKER_OPEN;
     if (opts.breaker.allows()) {
-      const due = deadline(spec.timeoutMs(c));
-      result = { kind: 'transport', cause: 'refused', detail: 'no edge url' };
+      const due = deadlines.start(spec.timeoutMs(c));
+      result = NO_EDGE_URL;
       try {
         for (let i = 0; i < c.urls.length; i++) {
-          result = await attempt(c, c.urls[i]!, spec, due.signal);
+          const { url, path } = c.endpoint(i, spec.path);
+          const nonce = newNonce();
+          let res: EdgeResponse | undefined;
+          try {
+            // Never buffered without bound: past the cap the relay stops reading and drops the stream.
+            res = await send(c, url, spec, body, nonce, due.signal);
+          } catch (error) {
+            result = transportFailure(error);
+          }
+          if (res) result = verified(c, res, path, nonce, spec.schema);
           if (!shouldTryNext(spec.stage, result) || due.signal.aborted) break;
         }
       } finally {
@@ -213,76 +235,36 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
     return result;
   }
 
-  const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
-
   return {
     configure(next) {
       conn = pick(next);
     },
-    preauth: (req) =>
-      call({
-        stage: 'preauth',
-        method: 'POST',
-        path: '/v1/preauth',
-        body: req,
-        schema: preauthResponseSchema,
-        timeoutMs: preauthTimeout,
-      }),
-    auth: (req) =>
-      call({
-        stage: 'auth',
-        method: 'POST',
-        path: '/v1/auth',
-        body: req,
-        schema: authResponseSchema,
-        timeoutMs: (c) => c.authTimeoutMs,
-      }),
-    site: () =>
-      call({
-        stage: 'site',
-        method: 'GET',
-        path: '/v1/site',
-        schema: sitePolicySchema,
-        timeoutMs: preauthTimeout,
-      }),
-    uploadAudit: (records) =>
-      call({
-        stage: 'audit',
-        method: 'POST',
-        path: '/v1/audit',
-        body: { records },
-        schema: auditUploadResponseSchema,
-        timeoutMs: preauthTimeout,
-      }),
-    heartbeat: (beat) =>
-      call({
-        stage: 'heartbeat',
-        method: 'POST',
-        path: '/v1/heartbeat',
-        body: beat,
-        schema: heartbeatResponseSchema,
-        timeoutMs: preauthTimeout,
-      }),
+    // Encoded before the call: its frame keeps the bytes (for the next URL), not the request object.
+    preauth: (req) => run(PREAUTH, json(req)),
+    auth: (req) => run(AUTH, json(req)),
+    site: () => run(SITE),
+    uploadAudit: (records) => run(AUDIT, json({ records })),
+    heartbeat: (beat) => run(HEARTBEAT, json(beat)),
     health: () => health(),
   };
 
   /** Bypasses the breaker on purpose: it is how the breaker learns the edge is back. */
   async function health(): Promise<EdgeResult<HealthResponse | null>> {
     const c = conn;
-    const { signal, done } = deadline(c.preauthTimeoutMs);
+    const due = deadlines.start(c.preauthTimeoutMs);
     try {
-      return await healthUrls(c, signal);
+      return await healthUrls(c, due.signal);
     } finally {
-      done();
+      due.done();
     }
   }
 
-  async function healthUrls(c: EdgeConnection, signal: AbortSignal): Promise<EdgeResult<HealthResponse | null>> {
+  async function healthUrls(c: PickedConnection, signal: CallSignal): Promise<EdgeResult<HealthResponse | null>> {
     let result: EdgeResult<HealthResponse | null> = { kind: 'transport', cause: 'refused' };
-    for (const base of c.urls) {
+    for (let i = 0; i < c.urls.length; i++) {
       try {
         const res = await transport.request({
-          url: new URL(`${base.replace(/\/+$/, '')}/v1/health`),
+          url: c.endpoint(i, '/v1/health').url,
           method: 'GET',
           headers: {},
           signal,
@@ -370,16 +352,42 @@ export function refusalHint(status: number, code: string | undefined): string {
   }
 }
 
-/** A configuration as the client keeps it: its own copies, and the keys node:crypto takes. */
-type Connection = EdgeConnection & { keys: SigningKeys };
+/** A call's target at one edge URL. */
+interface Endpoint {
+  url: URL;
+  /**
+   * The path the request goes to (an edge URL may carry a route prefix): signed, and what the
+   * answer's signature is checked against.
+   */
+  path: string;
+}
 
-function pick(c: EdgeConnection): Connection {
+interface PickedConnection extends EdgeConnection {
+  /** The keys as node:crypto takes them, converted once per configuration. */
+  keys: SigningKeys;
+  /** Parsed once per connection and shared by every call to it: a waiting push holds no URL of its own. */
+  endpoint(urlIndex: number, path: string): Endpoint;
+}
+
+function pick(c: EdgeConnection): PickedConnection {
+  const urls = [...c.urls];
+  const endpoints = new Map<string, Endpoint>();
   return {
     keys: signingKeys(c.identity, c.edgePublicKeys),
-    urls: [...c.urls],
+    urls,
     identity: c.identity,
     edgePublicKeys: [...c.edgePublicKeys],
     preauthTimeoutMs: c.preauthTimeoutMs,
     authTimeoutMs: c.authTimeoutMs,
+    endpoint(urlIndex, path) {
+      const href = urls[urlIndex]!.replace(/\/+$/, '') + path;
+      let e = endpoints.get(href);
+      if (!e) {
+        const url = new URL(href);
+        e = { url, path: url.pathname };
+        endpoints.set(href, e);
+      }
+      return e;
+    },
   };
 }

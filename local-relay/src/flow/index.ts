@@ -32,14 +32,24 @@ export function createFlow(opts: FlowOptions, deps: FlowDeps): LoginFlow {
       settling.set(req, pending);
     },
   });
+  /** The hook's promises for `req`, forgotten; undefined when it returned none (the common case). */
+  const settle = (req: LoginRequest): Promise<unknown> | undefined => {
+    const pending = settling.get(req);
+    settling.delete(req);
+    return pending && Promise.all(pending);
+  };
   return {
-    async handle(req) {
-      try {
-        return await flow.handle(req);
-      } finally {
-        await Promise.all(settling.get(req) ?? []);
-        settling.delete(req);
-      }
+    // Not an async function: a login waiting on a push keeps one promise reaction here, not a
+    // suspended frame, and its decision is not made (nothing is settling) until the push is answered.
+    handle(req) {
+      return flow.handle(req).then(
+        (outcome) => settle(req)?.then(() => outcome) ?? outcome,
+        (error: unknown) => {
+          const settled = settle(req);
+          if (!settled) throw error;
+          return settled.then(() => Promise.reject(error));
+        },
+      );
     },
   };
 }

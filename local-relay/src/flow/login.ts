@@ -236,6 +236,7 @@ export class Login {
     failOpenAllowed: boolean,
     attributes?: ReadonlyArray<RawAttribute>,
   ): Promise<{ done: LoginAnswer } | { auth: AuthPreauth } | { enroll: EnrollPreauth }> {
+    this.#primaryOver();
     const r = await this.deps.edge.preauth({
       username: this.req.username,
       ...(this.clientIp ? { client_ip: this.clientIp } : {}),
@@ -265,7 +266,8 @@ export class Login {
   }
 
   /** POST /v1/auth with the chosen factor; the raw answer, for modes that look at Duo's status. */
-  async callAuth(choice: FactorChoice) {
+  callAuth(choice: FactorChoice) {
+    this.#primaryOver();
     this.factor = choice.factor;
     const req: AuthRequest = {
       username: this.req.username,
@@ -280,8 +282,9 @@ export class Login {
     return this.deps.edge.auth(req);
   }
 
-  async auth(choice: FactorChoice, failOpenAllowed: boolean, attributes?: ReadonlyArray<RawAttribute>) {
-    return this.authOutcome(await this.callAuth(choice), failOpenAllowed, attributes);
+  /** Not an async function: a login waiting on its push keeps a promise reaction here, not a frame. */
+  auth(choice: FactorChoice, failOpenAllowed: boolean, attributes?: ReadonlyArray<RawAttribute>): Promise<LoginAnswer> {
+    return this.callAuth(choice).then((r) => this.authOutcome(r, failOpenAllowed, attributes));
   }
 
   authOutcome(
@@ -328,6 +331,11 @@ export class Login {
       failOpenAllowed,
       ...(kept ? { attributes: kept } : {}),
     };
+  }
+
+  /** Every mode asks the edge only after its primary check: the decoded request is not needed again. */
+  #primaryOver(): void {
+    this.req.raw = undefined;
   }
 
   /** duo_only tells the edge there was no primary, so the edge never fails it open either. */

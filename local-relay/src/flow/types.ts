@@ -32,7 +32,11 @@ export interface LoginRequest {
   callingStationId?: string;
   paloAltoClientSourceIp?: string;
   framedIpAddress?: string;
-  /** The decoded request, for primaries that proxy it (upstream RADIUS, MS-CHAPv2). */
+  /**
+   * The decoded request, for primaries that proxy it (upstream RADIUS, MS-CHAPv2). The flow lets go
+   * of it once it asks the edge: the primary check is over by then, and a login waiting on a push
+   * must not keep the datagram.
+   */
   raw?: unknown;
 }
 

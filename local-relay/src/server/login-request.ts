@@ -33,7 +33,8 @@ export function toLoginRequest(
   const req: LoginRequest = { username, nasIp, client: client.name, loginId, raw };
   Object.assign(req, password(packet, client.secret));
   if (req.passwordError === 'missing' && isMsChapV2(packet)) req.msChapV2 = true;
-  if (state) req.state = state;
+  // A copy: a view would keep the whole datagram alive for as long as the login waits.
+  if (state) req.state = state.slice();
   if (nasIdentifier) req.nasIdentifier = decodeText(nasIdentifier);
   if (callingStationId) req.callingStationId = decodeText(callingStationId);
   if (paloAlto) req.paloAltoClientSourceIp = decodeText(paloAlto);

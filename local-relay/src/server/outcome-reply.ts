@@ -1,9 +1,33 @@
 import { assertNever, type Result } from '@duo-edge/contract/result';
 import type { LoginAnswer } from '../flow/types.ts';
 import { Attr, Code } from '../radius/dictionary.ts';
-import { type DecodedPacket, type EncodeError, getAttributes, type RadiusAttribute } from '../radius/packet.ts';
+import {
+  type DecodedPacket,
+  type EncodeError,
+  getAttributes,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from '../radius/packet.ts';
 import { encodeReply } from '../radius/reply.ts';
 import { splitTextAttributes } from '../radius/values.ts';
+
+/** What a reply needs of its request: the identifier, the Request Authenticator, the Proxy-States. */
+export type ReplyTo = Pick<RadiusPacket, 'identifier' | 'authenticator' | 'attributes'>;
+
+/**
+ * What a login keeps for its reply while it waits (on a push, for minutes), in place of the decoded
+ * request: copies, since a view into the datagram would keep all of it alive.
+ */
+export function replyToOf(request: DecodedPacket): ReplyTo {
+  return {
+    identifier: request.identifier,
+    authenticator: request.authenticator.slice(),
+    attributes: getAttributes(request, Attr.ProxyState).map((value) => ({
+      type: Attr.ProxyState,
+      value: value.slice(),
+    })),
+  };
+}
 
 /**
  * Encodes the flow's outcome as the reply to `request`: Message-Authenticator first (encodeReply),
@@ -14,7 +38,7 @@ import { splitTextAttributes } from '../radius/values.ts';
  */
 export function encodeOutcome(
   outcome: LoginAnswer,
-  request: DecodedPacket,
+  request: ReplyTo,
   secret: Uint8Array,
 ): Result<Uint8Array, EncodeError> {
   const attributes: RadiusAttribute[] = [];

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { LoginOutcome } from '../flow/types.ts';
 import { Attr, Code } from '../radius/dictionary.ts';
 import { checkMessageAuthenticator } from '../radius/message-authenticator.ts';
 import { type DecodedPacket, decodePacket, getAttribute } from '../radius/packet.ts';
@@ -7,7 +8,7 @@ import type { ClientTable } from './client-table.ts';
 import type { CounterName } from './counters.ts';
 import { DedupCache } from './dedup.ts';
 import { toLoginRequest } from './login-request.ts';
-import { encodeOutcome, encodeStatusReply } from './outcome-reply.ts';
+import { encodeOutcome, encodeStatusReply, type ReplyTo, replyToOf } from './outcome-reply.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { TokenBuckets } from './token-bucket.ts';
 import type { RadiusClientEntry } from './types.ts';
@@ -137,7 +138,9 @@ export function handleDatagram(
     return;
   }
   const key = DedupCache.key(source.address, source.port, listener.id, packet.identifier);
-  const verdict = ctx.dedup.begin(key, packet.authenticator);
+  // The pending entry keeps the reply's own copy of the authenticator, not a view of the datagram.
+  const pending: Pending = { ...replyToOf(packet), key, source };
+  const verdict = ctx.dedup.begin(key, pending.authenticator);
   switch (verdict.kind) {
     case 'in_flight':
       ctx.count('duplicates_in_flight', client.site);
@@ -148,42 +151,67 @@ export function handleDatagram(
       return;
     case 'new':
       ctx.count('access_requests', client.site);
-      void runFlow(ctx, listener, client, packet, source, key);
+      runFlow(ctx, listener, client, packet, pending);
       return;
   }
 }
 
-async function runFlow(
+/** What the answer to a login needs once its flow is done; the decoded packet is not in it. */
+interface Pending extends ReplyTo {
+  key: string;
+  source: PacketSource;
+}
+
+/**
+ * Starts the login's flow. No async frame waits here: a login waiting on a push keeps only the
+ * flow's promise reaction, whose closures hold `pending` (never the packet, which the request
+ * keeps only as long as its primary check needs it).
+ */
+function runFlow(
   ctx: HandlerContext,
   listener: ListenerState,
   client: RadiusClientEntry,
   packet: DecodedPacket,
-  source: PacketSource,
-  key: string,
-): Promise<void> {
+  pending: Pending,
+): void {
   ctx.flowStarted();
+  let outcome: Promise<LoginOutcome>;
   try {
-    const req = toLoginRequest(packet, client, source.address);
-    let outcome: Awaited<ReturnType<RadiusClientEntry['flow']['handle']>>;
-    try {
-      outcome = await client.flow.handle(req);
-    } catch (error) {
+    outcome = client.flow.handle(toLoginRequest(packet, client, pending.source.address));
+  } catch (error) {
+    outcome = Promise.reject(error);
+  }
+  outcome.then(
+    (o) => answer(ctx, listener, client, pending, o),
+    (error: unknown) => {
       // A flow must always answer; a throw is a bug. No reply: the NAS retries or fails over.
       ctx.count('flow_errors', client.site);
-      ctx.dedup.abandon(key, packet.authenticator);
+      ctx.dedup.abandon(pending.key, pending.authenticator);
       ctx.logger.error({ err: error, client: client.name }, 'login flow threw; no reply sent');
-      return;
-    }
+      ctx.flowEnded();
+    },
+  );
+}
+
+async function answer(
+  ctx: HandlerContext,
+  listener: ListenerState,
+  client: RadiusClientEntry,
+  pending: Pending,
+  outcome: LoginOutcome,
+): Promise<void> {
+  const { key, source, authenticator } = pending;
+  try {
     if (outcome.code === 'drop') {
       // No reply: the NAS retransmits, and that retransmit must be processed afresh.
-      ctx.dedup.abandon(key, packet.authenticator);
+      ctx.dedup.abandon(key, authenticator);
       dropFromClient(ctx, outcome.reason, client, 'Access-Request dropped: too many primary checks in flight');
       return;
     }
-    const reply = encodeOutcome(outcome, packet, client.secret);
+    const reply = encodeOutcome(outcome, pending, client.secret);
     if (!reply.ok) {
       ctx.count('encode_errors', client.site);
-      ctx.dedup.abandon(key, packet.authenticator);
+      ctx.dedup.abandon(key, authenticator);
       ctx.logger.error(
         { client: client.name, error: reply.error },
         'reply does not fit a RADIUS packet; no reply sent',
@@ -194,7 +222,7 @@ async function runFlow(
     // neither starts a second login nor gets an early answer. Once sent, the reply is cached and
     // replayed at once: a retransmit never waits longer than the original did.
     if (outcome.code === 'reject' && client.rejectDelayMs) await delay(client.rejectDelayMs);
-    ctx.dedup.complete(key, packet.authenticator, reply.value);
+    ctx.dedup.complete(key, authenticator, reply.value);
     listener.send(reply.value, source);
     ctx.count(
       outcome.code === 'accept' ? 'accepts' : outcome.code === 'reject' ? 'rejects' : 'challenges',

@@ -1,3 +1,5 @@
+import type { CallSignal } from '../deadline.ts';
+
 /** One call to the edge as the edge client makes it: a signed request, a capped answer. */
 export interface EdgeRequest {
   url: URL;
@@ -5,7 +7,7 @@ export interface EdgeRequest {
   headers: Readonly<Record<string, string>>;
   body?: Uint8Array;
   /** The call's deadline: covers connecting, the headers and the body. */
-  signal: AbortSignal;
+  signal: CallSignal;
   /** The most body bytes read for an answer with this status; past it the stream is dropped. */
   maxBytes: (status: number) => number;
 }

@@ -1,5 +1,12 @@
-import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } from 'node:http2';
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import type { CallSignal } from '../deadline.ts';
 import { type EdgeRequest, type EdgeResponse, headerOf, NotSentError, RedirectError, ResetError } from './exchange.ts';
 import { readCapped } from './read-capped.ts';
 
@@ -17,6 +24,12 @@ export interface H2SessionOptions {
   onRoom: () => void;
   /** The session takes no new streams any more (GOAWAY, loss, close). */
   onRetired: () => void;
+}
+
+/** How one stream's call ends: exactly one of the two, once. */
+export interface StreamSink {
+  answered(res: EdgeResponse): void;
+  failed(error: unknown): void;
 }
 
 /**
@@ -79,12 +92,15 @@ export class H2Session {
   }
 
   /**
-   * One request on a stream the caller reserved (`open` counted it). The body goes out before any
-   * listener is set up, so what a waiting stream's closures keep is the signal and the body cap,
-   * never the request (its URL, body and signed headers).
+   * One request on a stream the caller reserved (`open` counted it); `sink` hears how it ends, once.
+   * The body goes out before the stream's record is made, so what a waiting stream keeps is the
+   * signal, the body cap and the sink, never the request's body or signed headers.
    */
-  exchange(req: EdgeRequest): Promise<EdgeResponse> {
-    if (this.retired) return Promise.reject(new NotSentError('the session is going away'));
+  exchange(req: EdgeRequest, sink: StreamSink): void {
+    if (this.retired) {
+      sink.failed(new NotSentError('the session is going away'));
+      return;
+    }
     let stream: ClientHttp2Stream;
     try {
       stream = this.session.request(
@@ -97,53 +113,15 @@ export class H2Session {
         { endStream: !req.body },
       );
     } catch (error) {
-      return Promise.reject(new NotSentError('the session cannot open a stream', { cause: error }));
+      sink.failed(new NotSentError('the session cannot open a stream', { cause: error }));
+      return;
     }
     if (req.body && !req.signal.aborted) stream.end(req.body);
-    return this.answer(stream, req.signal, req.maxBytes);
-  }
-
-  private answer(
-    stream: ClientHttp2Stream,
-    signal: AbortSignal,
-    maxBytes: EdgeRequest['maxBytes'],
-  ): Promise<EdgeResponse> {
-    return new Promise<EdgeResponse>((resolve, reject) => {
-      const cancel = () => {
-        if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
-      };
-      const onAbort = () => {
-        cancel();
-        reject(signal.reason);
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      const failed = (error: Error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(this.unprocessed(stream) ? new NotSentError('the server refused the stream', { cause: error }) : error);
-      };
-      const onError = (error: Error) => failed(error);
-      const onClose = () => failed(new ResetError('the stream closed before an answer'));
-      stream.once('error', onError);
-      stream.once('close', onClose);
-      stream.once('response', (headers) => {
-        stream.off('error', onError);
-        stream.off('close', onClose);
-        const status = Number(headers[':status']);
-        if (status >= 300 && status <= 399) {
-          cancel();
-          return failed(new RedirectError(status));
-        }
-        const header = headerOf(headers);
-        readCapped(stream, header('content-length'), maxBytes(status), cancel)
-          .then((body) => resolve({ status, header, body }), reject)
-          .finally(() => signal.removeEventListener('abort', onAbort));
-      });
-    });
+    new StreamAnswer(this, stream, req.signal, req.maxBytes, sink);
   }
 
   /** RFC 9113 §8.7: a REFUSED_STREAM, or a stream above GOAWAY's last id, was never processed. */
-  private unprocessed(stream: ClientHttp2Stream): boolean {
+  unprocessed(stream: ClientHttp2Stream): boolean {
     if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) return true;
     if (stream.id === undefined) return true;
     return this.lastStreamId !== undefined && stream.id > this.lastStreamId;
@@ -165,5 +143,87 @@ export class H2Session {
       answered = true;
       clearTimeout(timer);
     });
+  }
+}
+
+/**
+ * One stream's wait for its answer, a push's for minutes: this record and its four listeners
+ * (arrow fields sharing one context) are all a waiting stream costs here. Listeners are removed by
+ * hand rather than added with `once`, which would wrap each in a closure and a state object.
+ */
+class StreamAnswer {
+  private readonly session: H2Session;
+  private readonly stream: ClientHttp2Stream;
+  private readonly signal: CallSignal;
+  private readonly maxBytes: EdgeRequest['maxBytes'];
+  private readonly sink: StreamSink;
+  private settled = false;
+
+  constructor(
+    session: H2Session,
+    stream: ClientHttp2Stream,
+    signal: CallSignal,
+    maxBytes: EdgeRequest['maxBytes'],
+    sink: StreamSink,
+  ) {
+    this.session = session;
+    this.stream = stream;
+    this.signal = signal;
+    this.maxBytes = maxBytes;
+    this.sink = sink;
+    if (signal.aborted) {
+      this.onAbort();
+      return;
+    }
+    signal.addEventListener('abort', this.onAbort);
+    stream.on('error', this.onError);
+    stream.on('close', this.onClose);
+    stream.on('response', this.onResponse);
+  }
+
+  private cancel(): void {
+    if (!this.stream.closed) this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private readonly onAbort = (): void => {
+    this.cancel();
+    this.settle(undefined, this.signal.reason);
+  };
+
+  /** Before the answer's headers: a stream never processed is a not-sent call, retried by the origin. */
+  private readonly onError = (error: Error): void => {
+    this.settle(
+      undefined,
+      this.session.unprocessed(this.stream)
+        ? new NotSentError('the server refused the stream', { cause: error })
+        : error,
+    );
+  };
+
+  private readonly onClose = (): void => this.onError(new ResetError('the stream closed before an answer'));
+
+  private readonly onResponse = (headers: IncomingHttpHeaders): void => {
+    this.stream.off('error', this.onError);
+    this.stream.off('close', this.onClose);
+    this.stream.off('response', this.onResponse);
+    const status = Number(headers[':status']);
+    if (status >= 300 && status <= 399) {
+      this.cancel();
+      this.onError(new RedirectError(status));
+      return;
+    }
+    const header = headerOf(headers);
+    readCapped(this.stream, header('content-length'), this.maxBytes(status), () => this.cancel()).then(
+      (body) => this.settle({ status, header, body }),
+      (error: unknown) => this.settle(undefined, error),
+    );
+  };
+
+  private settle(res: EdgeResponse | undefined, error?: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    if (res) this.sink.answered(res);
+    else this.sink.failed(error);
   }
 }

@@ -1,8 +1,9 @@
 import type { TLSSocket } from 'node:tls';
+import type { CallSignal } from '../deadline.ts';
 import { ALPN_ANY, ALPN_H1, type TlsConnector } from './connect.ts';
 import { type EdgeRequest, type EdgeResponse, NotSentError } from './exchange.ts';
 import { H1Pool } from './h1-pool.ts';
-import { H2Session } from './h2-session.ts';
+import { H2Session, type StreamSink } from './h2-session.ts';
 
 /** A call that never left the relay goes out once more (on a fresh session), then fails over. */
 const NOT_SENT_RETRIES = 1;
@@ -43,22 +44,39 @@ export class HttpsOrigin {
     this.maxStreams = maxStreams;
   }
 
-  async request(req: EdgeRequest): Promise<EdgeResponse> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const route = await this.route(req.signal);
-        if (route.kind === 'h1') return await route.pool.request(req);
-        try {
-          return await route.session.exchange(req);
-        } finally {
-          route.session.open--;
-          this.streams--;
-          this.dispatch();
-        }
-      } catch (error) {
-        if (!(error instanceof NotSentError) || attempt >= NOT_SENT_RETRIES || req.signal.aborted) throw error;
-      }
+  /**
+   * Not an async function: what a waiting push keeps on this origin is its stream's record
+   * (StreamCall), not a suspended frame. The request stays in it for its one not-sent retry.
+   */
+  request(req: EdgeRequest, attempt = 0): Promise<EdgeResponse> {
+    const ready = this.closed ? undefined : this.ready();
+    if (ready) return this.send(ready, req, attempt);
+    return this.route(req.signal).then(
+      (route) => this.send(route, req, attempt),
+      (error: unknown) => this.retry(error, req, attempt),
+    );
+  }
+
+  private send(route: Route, req: EdgeRequest, attempt: number): Promise<EdgeResponse> {
+    if (route.kind === 'h1') return route.pool.request(req).catch((error: unknown) => this.retry(error, req, attempt));
+    return new Promise<EdgeResponse>((resolve) =>
+      route.session.exchange(req, new StreamCall(this, route.session, req, attempt, resolve)),
+    );
+  }
+
+  /** A call that never left the relay goes out once more, then fails (and the client fails over). */
+  retry(error: unknown, req: EdgeRequest, attempt: number): Promise<EdgeResponse> {
+    if (!(error instanceof NotSentError) || attempt >= NOT_SENT_RETRIES || req.signal.aborted) {
+      return Promise.reject(error);
     }
+    return this.request(req, attempt + 1);
+  }
+
+  /** A stream reserved by `ready` is over: its place goes to the next call waiting. */
+  streamEnded(session: H2Session): void {
+    session.open--;
+    this.streams--;
+    this.dispatch();
   }
 
   /** New calls are refused; calls under way finish on their connection, which then closes. */
@@ -69,10 +87,9 @@ export class HttpsOrigin {
     for (const w of this.waiting.splice(0)) w.fail(new NotSentError('the edge URL is no longer configured'));
   }
 
-  private route(signal: AbortSignal): Promise<Route> {
+  /** Waits for a route with room (`request` took one at once when there was). */
+  private route(signal: CallSignal): Promise<Route> {
     if (this.closed) return Promise.reject(new NotSentError('the edge URL is no longer configured'));
-    const ready = this.ready();
-    if (ready) return Promise.resolve(ready);
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Route>((resolve, reject) => {
       const onAbort = () => {
@@ -185,5 +202,39 @@ export class HttpsOrigin {
         );
       },
     });
+  }
+}
+
+/** One h2 call's end on its origin: the stream's place is freed, then the answer or the retry. */
+class StreamCall implements StreamSink {
+  private readonly origin: HttpsOrigin;
+  private readonly session: H2Session;
+  private readonly req: EdgeRequest;
+  private readonly attempt: number;
+  /** Settles the call: with the answer, or with the retry (which rejects when there is none). */
+  private readonly resolve: (res: EdgeResponse | Promise<EdgeResponse>) => void;
+
+  constructor(
+    origin: HttpsOrigin,
+    session: H2Session,
+    req: EdgeRequest,
+    attempt: number,
+    resolve: (res: EdgeResponse | Promise<EdgeResponse>) => void,
+  ) {
+    this.origin = origin;
+    this.session = session;
+    this.req = req;
+    this.attempt = attempt;
+    this.resolve = resolve;
+  }
+
+  answered(res: EdgeResponse): void {
+    this.origin.streamEnded(this.session);
+    this.resolve(res);
+  }
+
+  failed(error: unknown): void {
+    this.origin.streamEnded(this.session);
+    this.resolve(this.origin.retry(error, this.req, this.attempt));
   }
 }

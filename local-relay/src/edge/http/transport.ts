@@ -39,7 +39,9 @@ export function createEdgeTransport(o: EdgeTransportOptions): EdgeTransport {
     const proxied = hop && o.proxy && !bypassesProxy(url.hostname, o.proxy.noProxy) ? hop : undefined;
     if (url.protocol === 'https:') {
       const target = { origin: url.origin, host: url.hostname, port: Number(url.port || 443) };
-      return new HttpsOrigin(target, proxied ? tunnelTls(proxied, tls) : directTls(tls), o.maxStreams);
+      if (!proxied) return new HttpsOrigin(target, directTls(tls), o.maxStreams);
+      const tunnelled = new HttpsOrigin(target, tunnelTls(proxied, tls), o.maxStreams);
+      return { request: (req) => tunnelled.request(req).catch(proxyRefusalAnswer), close: () => tunnelled.close() };
     }
     if (!proxied) return new H1Pool({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
     const pool = new H1Pool({ host: proxied.host, port: proxied.port, absoluteForm: { headers: proxied.headers } });
@@ -47,14 +49,15 @@ export function createEdgeTransport(o: EdgeTransportOptions): EdgeTransport {
   }
 
   return {
-    // Not an async function: a waiting push would keep one more suspended frame alive per login.
+    // Not an async function, and no promise of its own: a waiting push keeps only the origin's.
+    // Only a tunnel through the proxy can meet the proxy's refusal: `make` answers for it there.
     request(req) {
       let origin = origins.get(req.url.origin);
       if (!origin) {
         origin = make(req.url);
         origins.set(req.url.origin, origin);
       }
-      return origin.request(req).catch(proxyRefusalAnswer);
+      return origin.request(req);
     },
     retain(urls) {
       const keep = new Set(urls.map((u) => new URL(u).origin));
