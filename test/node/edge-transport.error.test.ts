@@ -89,6 +89,29 @@ describe('edge transport: answers past the size cap', () => {
   );
 });
 
+describe('edge transport: answers that declare too much or stop halfway', () => {
+  it.each(['h2', 'https', 'http'] as const)(
+    '%s: a Content-Length over the cap is dropped at the headers, unverified',
+    async (protocol) => {
+      const e = await h.edge({ protocol, declaresOver: true });
+      const { c } = await h.client([e.url]);
+      expect(await c.preauth(PREAUTH)).toEqual({ kind: 'unverified', detail: 'response over 65536 bytes' });
+    },
+  );
+
+  it.each(['h2', 'https', 'http'] as const)(
+    '%s: a push answer cut off halfway is a reset: never an answer, never sent to the next URL',
+    async (protocol) => {
+      const e = await h.edge({ protocol, cutOff: true });
+      const second = await h.edge({ protocol });
+      const { c } = await h.client([e.url, second.url]);
+      expect(await c.auth(authFor(1))).toMatchObject({ kind: 'transport', cause: 'reset' });
+      expect(authsOf(e)).toEqual([authFor(1).login_id]);
+      expect(authsOf(second)).toEqual([]);
+    },
+  );
+});
+
 describe('edge transport: a redirect', () => {
   it.each(['h2', 'https', 'http'] as const)(
     '%s: not followed, and unverifiable rather than an outage (a safe site must not fail open on it)',

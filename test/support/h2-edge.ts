@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
+  constants,
   createSecureServer,
   type Http2ServerRequest,
   type Http2ServerResponse,
@@ -55,6 +56,10 @@ export interface TestEdgeOptions {
   endless?: boolean;
   /** Answer /v1/preauth with this 3xx (Location: a sign-in page), as an access gateway in front would. */
   redirect?: number;
+  /** Answer /v1/preauth with a Content-Length over the relay's cap (and a short body). */
+  declaresOver?: boolean;
+  /** Answer /v1/auth with its headers and half its body, then reset the stream (h2) or the connection. */
+  cutOff?: boolean;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -85,6 +90,18 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
       if (!res.destroyed) res.end();
     };
     more();
+  }
+
+  /** Headers promising 200 bytes, 100 of them, then the stream or the connection is gone. */
+  function cutOff(res: Res): void {
+    (res as ServerResponse).writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': '200',
+      [HEADER.decisionSignature]: 'x',
+    });
+    (res as ServerResponse).write(Buffer.alloc(100, 0x20), () =>
+      'stream' in res ? res.stream.close(constants.NGHTTP2_INTERNAL_ERROR) : res.socket?.destroy(),
+    );
   }
 
   async function answer(req: Req, res: Res, value: unknown): Promise<void> {
@@ -129,6 +146,13 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
           : { result: 'allow', message: 'Bypass', source: 'duo' };
       const send = () => void answer(req, res, value);
       if (path === '/v1/preauth' && o.endless) endless(res);
+      else if (path === '/v1/preauth' && o.declaresOver) {
+        (res as ServerResponse).writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(1024 * 1024),
+        });
+        (res as ServerResponse).write('{}');
+      } else if (path === '/v1/auth' && o.cutOff) cutOff(res);
       else if (path === '/v1/preauth' && o.redirect) {
         res.statusCode = o.redirect;
         res.setHeader('location', 'https://sign-in.example.com/');

@@ -8,7 +8,7 @@ import {
 import type { TLSSocket } from 'node:tls';
 import type { CallSignal } from '../deadline.ts';
 import { type EdgeRequest, type EdgeResponse, headerOf, NotSentError, RedirectError, ResetError } from './exchange.ts';
-import { readCapped } from './read-capped.ts';
+import { CappedBody } from './read-capped.ts';
 
 /** How often a session proves the path still carries frames, and how long the answer may take. */
 const PING_EVERY_MS = 30_000;
@@ -158,6 +158,8 @@ class StreamAnswer {
   private readonly maxBytes: EdgeRequest['maxBytes'];
   private readonly sink: StreamSink;
   private settled = false;
+  /** From the answer's headers on: its status, headers and the body read so far. */
+  private answer: { status: number; header: EdgeResponse['header']; body: CappedBody } | undefined;
 
   constructor(
     session: H2Session,
@@ -190,21 +192,22 @@ class StreamAnswer {
     this.settle(undefined, this.signal.reason);
   };
 
-  /** Before the answer's headers: a stream never processed is a not-sent call, retried by the origin. */
+  /** Before the answer's headers, a stream never processed is a not-sent call, retried by the origin. */
   private readonly onError = (error: Error): void => {
     this.settle(
       undefined,
-      this.session.unprocessed(this.stream)
+      !this.answer && this.session.unprocessed(this.stream)
         ? new NotSentError('the server refused the stream', { cause: error })
         : error,
     );
   };
 
-  private readonly onClose = (): void => this.onError(new ResetError('the stream closed before an answer'));
+  private readonly onClose = (): void =>
+    this.onError(
+      new ResetError(this.answer ? 'the answer was cut off before its end' : 'the stream closed before an answer'),
+    );
 
   private readonly onResponse = (headers: IncomingHttpHeaders): void => {
-    this.stream.off('error', this.onError);
-    this.stream.off('close', this.onClose);
     this.stream.off('response', this.onResponse);
     const status = Number(headers[':status']);
     if (status >= 300 && status <= 399) {
@@ -213,11 +216,30 @@ class StreamAnswer {
       return;
     }
     const header = headerOf(headers);
-    readCapped(this.stream, header('content-length'), this.maxBytes(status), () => this.cancel()).then(
-      (body) => this.settle({ status, header, body }),
-      (error: unknown) => this.settle(undefined, error),
-    );
+    const limit = this.maxBytes(status);
+    if (CappedBody.declaredOver(header('content-length'), limit)) {
+      this.cancel();
+      this.settle({ status, header, body: 'too_large' });
+      return;
+    }
+    // The body is read into this record by two listeners bound only now: a burst of answers costs
+    // no promise and no closures of a reader per stream. Error and close stay on until the end.
+    this.answer = { status, header, body: new CappedBody(limit) };
+    this.stream.on('data', this.onData.bind(this));
+    this.stream.on('end', this.onEnd.bind(this));
   };
+
+  private onData(chunk: Buffer): void {
+    const a = this.answer!;
+    if (this.settled || a.body.add(chunk)) return;
+    this.cancel();
+    this.settle({ status: a.status, header: a.header, body: 'too_large' });
+  }
+
+  private onEnd(): void {
+    const a = this.answer!;
+    this.settle({ status: a.status, header: a.header, body: a.body.bytes() });
+  }
 
   private settle(res: EdgeResponse | undefined, error?: unknown): void {
     if (this.settled) return;
