@@ -6,7 +6,7 @@ import { DUO_RELAY_BIN, freeTcpPort, freeUdpPort, spawnRelay, stackDir, writeRel
 
 /**
  * A relay with a users-file primary does not load the LDAP library, the LDAP primary, the LDAP
- * proxy or the upstream RADIUS primary: each costs resident memory on every install, and most sites
+ * proxy or the upstream RADIUS primary, nor build the config schemas of those primaries: each costs resident memory on every install, and most sites
  * use none of them. The LDAP side loading (and working) when configured is what the LDAP e2e tests
  * exercise through the same wiring. Nor does `start` load the other commands' modules, or the parts
  * of prom-client the relay has no use for (Pushgateway with node:https and node:zlib, cluster
@@ -58,6 +58,9 @@ describe('duo-relay start with a users file', () => {
       'cli/check.ts',
       'cli/import-authproxy.ts',
       'cli/test-auth.ts',
+      'primary/ldap-config.ts',
+      'primary/ldap-filter.ts',
+      'primary/radius-upstream-config.ts',
       'primary/ldap.ts',
       'primary/ldap-connection.ts',
       'primary/ldap-wire-filter.ts',

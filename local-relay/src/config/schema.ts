@@ -4,8 +4,8 @@ import { checkServiceUrl, SERVICE_URL_PROBLEM } from '@duo-edge/contract/url';
 import { factorPreferenceSchema, failmodeSchema } from '@duo-edge/contract/wire';
 import { z } from 'zod';
 import { parseDn } from '../ldap/dn.ts';
-import { ldapConfigSchema } from '../primary/ldap-config.ts';
-import { radiusUpstreamConfigSchema } from '../primary/radius-upstream-config.ts';
+import type { LdapConfig } from '../primary/ldap-config.ts';
+import type { RadiusUpstreamConfig } from '../primary/radius-upstream-config.ts';
 import { isIpOrCidr, parseListen } from './addresses.ts';
 import { edgeProxyKeys, proxyKeyIssue } from './edge-proxy.ts';
 import { type SecretContext, secretRef } from './secret-ref.ts';
@@ -154,7 +154,9 @@ function primarySection(ctx: SecretContext) {
     z
       .object({ type: z.enum(['users_file', 'ldap', 'radius', 'none']) })
       .passthrough()
-      // Async: an LDAP filter is checked by the LDAP library, which is loaded only for an LDAP primary.
+      // Async: the LDAP and upstream RADIUS schemas (and the LDAP library that checks an LDAP
+      // filter) are loaded only for the primary that names them, so a users-file relay never
+      // builds them.
       .transform(async (value, issue) => {
         const { type, ...rest } = value;
         const forward = (r: z.ZodSafeParseResult<unknown>) => {
@@ -168,20 +170,14 @@ function primarySection(ctx: SecretContext) {
           case 'ldap': {
             const withPassword = forward(ldapPassword.safeParse(rest)) as Record<string, unknown>;
             if (withPassword === z.NEVER) return z.NEVER;
-            return {
-              type,
-              ldap: forward(await ldapConfigSchema.safeParseAsync(withPassword)) as z.output<typeof ldapConfigSchema>,
-            };
+            const { ldapConfigSchema } = await import('../primary/ldap-config.ts');
+            return { type, ldap: forward(await ldapConfigSchema.safeParseAsync(withPassword)) as LdapConfig };
           }
           case 'radius': {
             const withSecret = forward(radiusSecret.safeParse(rest)) as Record<string, unknown>;
             if (withSecret === z.NEVER) return z.NEVER;
-            return {
-              type,
-              radius: forward(radiusUpstreamConfigSchema.safeParse(withSecret)) as z.output<
-                typeof radiusUpstreamConfigSchema
-              >,
-            };
+            const { radiusUpstreamConfigSchema } = await import('../primary/radius-upstream-config.ts');
+            return { type, radius: forward(radiusUpstreamConfigSchema.safeParse(withSecret)) as RadiusUpstreamConfig };
           }
           case 'none':
             if (Object.keys(rest).length > 0) {
