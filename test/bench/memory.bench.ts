@@ -99,7 +99,13 @@ try {
   const results = await logins;
   const answered = await answering.stop();
   const peak = Math.max(beforeAnswers.peak, answered.peak);
-  if (process.env.BENCH_SAMPLES) console.error('samples', beforeAnswers.samples.map(x=>x.toFixed(0)).join(' '), '|', answered.samples.map(x=>x.toFixed(0)).join(' '));
+  if (process.env.BENCH_SAMPLES)
+    console.error(
+      'samples',
+      beforeAnswers.samples.map((x) => x.toFixed(0)).join(' '),
+      '|',
+      answered.samples.map((x) => x.toFixed(0)).join(' '),
+    );
   await sleep(2_000);
   const after = await rssMiB(relay.pid);
   const accepted = results.filter((r) => r.replies[0]?.code === 2).length;
