@@ -35,6 +35,9 @@ export async function bundleRelay(root: string, version: string, outfile: string
     define: { DUO_RELAY_BUILD_VERSION: JSON.stringify(version) },
     // Folds `typeof "<version>" === 'string'`, so the manifest reader and its import.meta go away.
     minifySyntax: true,
+    // V8 keeps a script's source for the life of the process: without the indentation, line breaks
+    // and comments the relay holds 0.3 MiB less (names stay, so stack traces still read).
+    minifyWhitespace: true,
     legalComments: 'eof',
     metafile: true,
     logLevel: 'silent',

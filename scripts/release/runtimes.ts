@@ -26,9 +26,27 @@ export const NODE_VERSION = '24.21.0';
  * `--optimize-for-size` has V8 favour a small heap over speed (it grows the heap less eagerly and
  * collects sooner): with 3,000 logins waiting on pushes the relay held 8.6–19 MiB less RSS; the
  * relay benchmark's CPU per packet stays within the run-to-run noise.
+ * `--gc-memory-reducer-start-delay-ms=2000` lets V8's memory reducer (the garbage collections that
+ * give unused heap pages back once the process stops allocating) start 2 s after a busy spell
+ * instead of 8 s: a relay that has just started, or just come out of a login storm, returns to its
+ * idle size sooner (3 s after start: 3.5 MiB less RSS, the figure it otherwise reaches after 8 s).
+ * It changes nothing while logins keep arriving; the relay benchmark's CPU per packet stays within
+ * the run-to-run noise.
+ * `--bytecode-old-age=1` and `--flush-baseline-code`: the compiled form (bytecode, baseline
+ * machine code) of a function that did not run between two full garbage collections is dropped, and
+ * compiled again if it runs later. What runs only at start (module set-up, building and checking
+ * the config schemas, the subcommand parsing) then stops taking up heap once the memory reducer's
+ * collections have run: 2 MiB less RSS for an idle relay. Functions a login runs stay compiled while
+ * logins arrive; on the relay benchmark the CPU per packet stays within the run-to-run noise.
  * No `--max-old-space-size`: a ceiling would turn a morning login storm into a crash.
  */
-export const RELAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--optimize-for-size'];
+export const RELAY_NODE_FLAGS: readonly string[] = [
+  '--max-semi-space-size=1',
+  '--optimize-for-size',
+  '--gc-memory-reducer-start-delay-ms=2000',
+  '--bytecode-old-age=1',
+  '--flush-baseline-code',
+];
 
 export type Target = 'linux-x64' | 'linux-arm64' | 'win-x64';
 

@@ -6,9 +6,11 @@ import { DUO_RELAY_BIN, freeTcpPort, freeUdpPort, spawnRelay, stackDir, writeRel
 
 /**
  * A relay with a users-file primary does not load the LDAP library, the LDAP primary, the LDAP
- * proxy or the upstream RADIUS primary: each costs resident memory on every install, and most sites
+ * proxy or the upstream RADIUS primary, nor build the config schemas of those primaries: each costs resident memory on every install, and most sites
  * use none of them. The LDAP side loading (and working) when configured is what the LDAP e2e tests
- * exercise through the same wiring.
+ * exercise through the same wiring. Nor does `start` load the other commands' modules, or the parts
+ * of prom-client the relay has no use for (Pushgateway with node:https and node:zlib, cluster
+ * aggregation, Summary); the commands' own tests and the metrics tests run those paths.
  */
 describe('duo-relay start with a users file', () => {
   const dirs: string[] = [];
@@ -41,7 +43,24 @@ describe('duo-relay start with a users file', () => {
     expect(relaySource('primary/users-file.ts')).toBe(true);
     expect(relaySource('server/server.ts')).toBe(true);
     expect(loaded.filter((url) => url.includes('/node_modules/ldapts/'))).toEqual([]);
+    expect(loaded.filter((url) => /\/node_modules\/prom-client\/lib\/(counter|registry)\.js$/.test(url))).toHaveLength(
+      2,
+    );
+    const promClientFile = (name: string) =>
+      loaded.some((url) => url.endsWith(`/node_modules/prom-client/lib/${name}`));
+    for (const unused of ['pushgateway.js', 'cluster.js', 'summary.js', 'timeWindowQuantiles.js']) {
+      expect(promClientFile(unused), unused).toBe(false);
+    }
+    expect(loaded.filter((url) => url === 'node:zlib' || url === 'node:https')).toEqual([]);
     for (const lazy of [
+      'cli/keygen.ts',
+      'cli/read-password.ts',
+      'cli/check.ts',
+      'cli/import-authproxy.ts',
+      'cli/test-auth.ts',
+      'primary/ldap-config.ts',
+      'primary/ldap-filter.ts',
+      'primary/radius-upstream-config.ts',
       'primary/ldap.ts',
       'primary/ldap-connection.ts',
       'primary/ldap-wire-filter.ts',

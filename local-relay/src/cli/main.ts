@@ -1,10 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG } from '../config/errors.ts';
-import { hashPassword } from '../primary/scrypt-hash.ts';
-import { upsertUser } from '../primary/users-file.ts';
 import { RELAY_VERSION } from '../runtime/version.ts';
-import { keygen } from './keygen.ts';
-import { readPassword } from './read-password.ts';
 import { USAGE } from './usage.ts';
 
 const EX_USAGE = 64;
@@ -19,7 +15,10 @@ const stdio: Io = {
   err: (s) => process.stderr.write(`${s}\n`),
 };
 
-/** The `duo-relay` command line. Resolves with the exit status. */
+/**
+ * The `duo-relay` command line. Resolves with the exit status. Each command loads its own modules
+ * when it runs: a running relay (`start`) does not carry the other commands' code in memory.
+ */
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -90,7 +89,7 @@ async function startCommand(argv: string[], io: Io): Promise<number> {
   if (values.help) return help(io, USAGE.start);
   if (typeof values.config !== 'string' || positionals.length > 0)
     throw new UsageError('start needs --config FILE', USAGE.start);
-  // Loaded on demand: --help, keygen and hash-password stay quick without the server stack.
+  // --help, keygen and hash-password stay quick without the server stack.
   const { start } = await import('./start.ts');
   await start(values.config);
   return 0;
@@ -105,6 +104,7 @@ async function keygenCommand(argv: string[], io: Io): Promise<number> {
   if (values.help) return help(io, USAGE.keygen);
   if (positionals.length > 0) throw new UsageError('keygen takes no arguments', USAGE.keygen);
   const out = typeof values.out === 'string' ? values.out : 'relay.key';
+  const { keygen } = await import('./keygen.ts');
   const publicKey = await keygen(out, values.force === true);
   io.err(`wrote ${out} (mode 0600). Register this public key for the relay's site at the edge:`);
   io.out(publicKey);
@@ -116,10 +116,13 @@ async function hashPasswordCommand(argv: string[], io: Io): Promise<number> {
   if (values.help) return help(io, USAGE.hashPassword);
   const [user, ...extra] = positionals;
   if (!user || extra.length > 0) throw new UsageError('hash-password needs exactly one USER', USAGE.hashPassword);
+  const { readPassword } = await import('./read-password.ts');
   const password = await readPassword();
   if (password === '') throw new UsageError('empty password', USAGE.hashPassword);
+  const { hashPassword } = await import('../primary/scrypt-hash.ts');
   const hash = await hashPassword(password);
   if (typeof values.file === 'string') {
+    const { upsertUser } = await import('../primary/users-file.ts');
     const what = await upsertUser(values.file, user, hash);
     io.err(`${what} ${user} in ${values.file}`);
   } else {

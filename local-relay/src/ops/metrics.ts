@@ -1,7 +1,7 @@
 import type { BreakerState } from '@duo-edge/contract/heartbeat';
 import { type Failmode, failmodeSchema } from '@duo-edge/contract/wire';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { DROP_COUNTERS } from '../server/counters.ts';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from './prom-client.ts';
 
 /**
  * The relay's Prometheus metrics, on a private registry so tests and embedders never share state
