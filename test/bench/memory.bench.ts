@@ -6,7 +6,9 @@
  *
  * The relay measured is the JavaScript admins install: the release bundle (scripts/release/bundle.ts,
  * the npm package's bin and the script inside the single executables), run by this Node with the
- * executables' V8 settings (RELAY_NODE_FLAGS). The single executables themselves need
+ * executables' V8 settings (RELAY_NODE_FLAGS) and the malloc settings the systemd unit and the
+ * container set (RELAY_ENV); the idle figure without RELAY_ENV (an npm install that does not set
+ * them) is printed beside it. The single executables themselves need
  * `npm run release` (Node runtimes fetched from npm) and are measured by bench:release; they add
  * their own runtime's mapped pages (≈ 15–18 MiB of file-backed RSS on this machine). The idle figure
  * of `duo-relay start` from the checkout's TypeScript sources is printed beside it: Node's type
@@ -26,7 +28,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleRelay } from '../../scripts/release/bundle.ts';
-import { RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
+import { RELAY_ENV, RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
 import { ROOT } from '../support/launcher/paths.ts';
 import { type RelayLaunch, scrapeMetric, waitFor } from '../support/stack.ts';
 import { benchArgs } from './lib/args.ts';
@@ -48,7 +50,8 @@ const setup: BenchRelaySetup = {
 };
 const buildDir = await mkdtemp(join(tmpdir(), 'memory-bench-'));
 const bundle = await bundleRelay(ROOT, '0.0.0-memory-bench', join(buildDir, 'duo-relay.cjs'));
-const installed: RelayLaunch = { command: [process.execPath, ...RELAY_NODE_FLAGS, bundle.file], cwd: ROOT };
+const flagsOnly: RelayLaunch = { command: [process.execPath, ...RELAY_NODE_FLAGS, bundle.file], cwd: ROOT };
+const installed: RelayLaunch = { ...flagsOnly, env: { ...process.env, ...RELAY_ENV } };
 
 /** RSS and the metrics' split of one relay started and left alone. */
 async function idleOf(launch: RelayLaunch | undefined) {
@@ -63,6 +66,7 @@ async function idleOf(launch: RelayLaunch | undefined) {
 
 const fromSources = await idleOf(undefined);
 const asInstalled = await idleOf(installed);
+const flagsOnlyIdle = await idleOf(flagsOnly);
 const bench = await startBenchRelay('memory-bench', edge.url, setup, {
   lanes: Math.ceil(LOGINS / 256) + 1,
   launch: installed,
@@ -117,7 +121,8 @@ try {
       ['state', 'relay RSS (MiB)'],
       [
         ['idle, from the checkout sources (type stripping)', fromSources.rss.toFixed(1)],
-        ['idle, release bundle with RELAY_NODE_FLAGS', asInstalled.rss.toFixed(1)],
+        ['idle, release bundle with RELAY_NODE_FLAGS and RELAY_ENV (as installed)', asInstalled.rss.toFixed(1)],
+        ['idle, release bundle with RELAY_NODE_FLAGS only', flagsOnlyIdle.rss.toFixed(1)],
         ['idle, the relay under test, before the logins', idle.toFixed(1)],
         [`${LOGINS} waiting (3 s after the last was held)`, waiting.toFixed(1)],
         ['peak while sending and waiting', beforeAnswers.peak.toFixed(1)],
@@ -132,6 +137,7 @@ try {
       [
         ['idle, from sources', ...fromSources.split],
         ['idle, release bundle', ...asInstalled.split],
+        ['idle, release bundle, flags only', ...flagsOnlyIdle.split],
         ['idle, the relay under test', ...idleSplit],
         [`${LOGINS} waiting`, ...waitingSplit],
       ],

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { linuxBinary } from '../../scripts/release/build.ts';
+import { RELAY_ENV } from '../../scripts/release/runtimes.ts';
 import { relayDockerfile } from '../support/dockerfile.ts';
 
 /**
@@ -75,6 +76,15 @@ describe('systemd unit', () => {
     expect(service.get('SystemCallFilter')).toContain('@system-service');
   });
 
+  it('runs the relay with the release malloc settings (RELAY_ENV), each once', () => {
+    const env = (service.get('Environment') ?? []).filter((e) => e.startsWith('MALLOC_'));
+    expect(env.sort()).toEqual(
+      Object.entries(RELAY_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+    );
+  });
+
   it('does not set MemoryDenyWriteExecute, which kills V8', () => {
     for (const [, keys] of unit) expect(keys.has('MemoryDenyWriteExecute')).toBe(false);
   });
@@ -106,6 +116,17 @@ describe('Dockerfile', () => {
       '/etc/duo-relay/relay.toml',
     ]);
     expect(finalAll('COPY')).toContain('--from=pick /duo-relay /usr/bin/duo-relay');
+  });
+
+  it('sets the release malloc settings (RELAY_ENV) for the relay', () => {
+    const env = finalAll('ENV')
+      .flatMap((args) => args.split(/\s+/))
+      .filter((e) => e.startsWith('MALLOC_'));
+    expect(env.sort()).toEqual(
+      Object.entries(RELAY_ENV)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+    );
   });
 
   it('runs as a non-root user', () => {
