@@ -65,6 +65,24 @@ describe('edge transport: an h2 session lost or told to go away', () => {
     },
   );
 
+  it.each([
+    // No stream allowed: the call never gets one and waits on the reconnects until its deadline.
+    // 100 ms doubling: opens at 0, 0.1, 0.3, 0.7 and 1.5 s. Without a pause, hundreds.
+    { streams: 0, cause: 'timeout', atMost: 8 },
+    // Its stream goes out and is refused (above last stream 0): sent once more, refused again.
+    { streams: 100, cause: 'refused', atMost: 2 },
+  ])(
+    'GOAWAY right after SETTINGS (max $streams streams) on every connection: reconnects pause, the call ends ($cause), never processed',
+    async ({ streams, cause, atMost }) => {
+      const e = await h.edge({ protocol: 'h2', goawayAtStart: true, maxConcurrentStreams: streams });
+      const { c } = await h.client([e.url], {}, { authTimeoutMs: 2_000 });
+      expect(await c.auth(authFor(1))).toMatchObject({ kind: 'transport', cause });
+      expect(e.connections()).toBeGreaterThanOrEqual(2);
+      expect(e.connections()).toBeLessThanOrEqual(atMost);
+      expect(authsOf(e)).toEqual([]);
+    },
+  );
+
   it('a new call after GOAWAY goes to a new session', async () => {
     const e = await h.edge({ protocol: 'h2' });
     const { c } = await h.client([e.url]);

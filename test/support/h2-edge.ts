@@ -10,6 +10,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { importPrivateKeyPem, sign } from '@duo-edge/contract/ed25519';
 import { utf8 } from '@duo-edge/contract/encoding';
 import { decisionMessage, HEADER } from '@duo-edge/contract/signing';
@@ -39,6 +40,8 @@ export interface TestEdge {
   endlessWritten(): number;
   /** The h2 sessions open now (GOAWAY, kill a connection). */
   sessions(): ServerHttp2Session[];
+  /** PING frames received from the relay so far, on all sessions. */
+  pings(): number;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,11 @@ export interface TestEdgeOptions {
   declaresOver?: boolean;
   /** Answer /v1/auth with its headers and half its body, then reset the stream (h2) or the connection. */
   cutOff?: boolean;
+  /**
+   * h2: every connection gets SETTINGS (maxConcurrentStreams) and GOAWAY (no stream processed) in one
+   * write, as an overloaded or draining server, or a middlebox, may send them; nothing else.
+   */
+  goawayAtStart?: boolean;
 }
 
 type Req = IncomingMessage | Http2ServerRequest;
@@ -77,6 +85,7 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
   let maxOpenPerConnection = 0;
   const openOn = new WeakMap<object, number>();
   let endlessWritten = 0;
+  let pings = 0;
 
   /** 64 KiB at a time until the stream is gone (or 64 MiB, so a broken reader cannot hang the test). */
   function endless(res: Res): void {
@@ -163,18 +172,34 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
     });
   }
 
+  /**
+   * SETTINGS (its only entry SETTINGS_MAX_CONCURRENT_STREAMS), then GOAWAY (last stream 0, NO_ERROR),
+   * framed by hand (RFC 9113 §4.1: 3-byte length, type, flags, stream 0).
+   */
+  function goawayAtStart(s: Socket): void {
+    const settings = Buffer.from([0, 0, 6, 0x4, 0, 0, 0, 0, 0, 0, 0x3, 0, 0, 0, 0]);
+    settings.writeUInt32BE(o.maxConcurrentStreams ?? 1000, 11);
+    const goaway = Buffer.from([0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    s.on('error', () => {});
+    s.on('data', () => {});
+    s.once('end', () => s.end());
+    s.write(Buffer.concat([settings, goaway]));
+  }
+
   const tls = o.tlsDir
     ? { key: await readFile(join(o.tlsDir, 'server.key')), cert: await readFile(join(o.tlsDir, 'server.pem')) }
     : undefined;
   const server =
-    o.protocol === 'h2'
-      ? createSecureServer(
-          { ...tls, settings: { maxConcurrentStreams: o.maxConcurrentStreams ?? 1000 } },
-          handle as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
-        )
-      : o.protocol === 'https'
-        ? createHttpsServer({ ...tls }, handle)
-        : createHttpServer({ keepAliveTimeout: 60_000 }, handle);
+    o.protocol === 'h2' && o.goawayAtStart
+      ? createTlsServer({ ...tls, ALPNProtocols: ['h2'] }, goawayAtStart)
+      : o.protocol === 'h2'
+        ? createSecureServer(
+            { ...tls, settings: { maxConcurrentStreams: o.maxConcurrentStreams ?? 1000 } },
+            handle as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+          )
+        : o.protocol === 'https'
+          ? createHttpsServer({ ...tls }, handle)
+          : createHttpServer({ keepAliveTimeout: 60_000 }, handle);
   server.on(o.protocol === 'http' ? 'connection' : 'secureConnection', (s: Socket) => {
     connections++;
     sockets.add(s);
@@ -183,6 +208,7 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
   server.on('session', (s: ServerHttp2Session) => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
+    s.on('ping', () => pings++);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -204,6 +230,7 @@ export async function startTestEdge(o: TestEdgeOptions): Promise<TestEdge> {
       }
     },
     sessions: () => [...sessions],
+    pings: () => pings,
     async close() {
       const closed = new Promise((r) => server.close(r));
       for (const s of sessions) s.destroy();

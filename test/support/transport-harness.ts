@@ -30,7 +30,11 @@ export const authFor = (n: number): AuthRequest => ({
  */
 export interface TransportHarness {
   edge(o: Omit<TestEdgeOptions, 'tlsDir'>): Promise<TestEdge>;
-  client(urls: string[], o?: Partial<EdgeTransportOptions>): Promise<{ c: EdgeClient; transport: EdgeTransport }>;
+  client(
+    urls: string[],
+    o?: Partial<EdgeTransportOptions>,
+    deadlines?: { preauthTimeoutMs?: number; authTimeoutMs?: number },
+  ): Promise<{ c: EdgeClient; transport: EdgeTransport }>;
   /** Run after each test. */
   cleanup(): Promise<void>;
   /** Run after all. */
@@ -53,7 +57,7 @@ export async function transportHarness(): Promise<TransportHarness> {
       opened.push(() => e.close());
       return e;
     },
-    async client(urls, o = {}) {
+    async client(urls, o = {}, deadlines = {}) {
       const transport = createEdgeTransport({ maxStreams: 100, tls: { ca }, ...o });
       opened.push(() => transport.close());
       const c = createEdgeClient({
@@ -62,6 +66,7 @@ export async function transportHarness(): Promise<TransportHarness> {
         edgePublicKeys: [edgeKey],
         preauthTimeoutMs: 10_000,
         authTimeoutMs: 10_000,
+        ...deadlines,
         breaker: new CircuitBreaker({ threshold: 1_000 }),
         logger: pino({ level: 'silent' }),
         transport,

@@ -50,6 +50,10 @@ export class RedirectError extends Error {
   }
 }
 
+/** The error an answer with this status ends its call with, over either protocol, if it is a redirect. */
+export const redirectOf = (status: number): RedirectError | undefined =>
+  status >= 300 && status <= 399 ? new RedirectError(status) : undefined;
+
 /** The stream ended before the whole answer arrived (the connection or the stream was reset). */
 export class ResetError extends Error {
   readonly code = 'ERR_EDGE_RESET';

@@ -7,7 +7,7 @@ import {
   request,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type EdgeRequest, type EdgeResponse, headerOf, RedirectError } from './exchange.ts';
+import { type EdgeRequest, type EdgeResponse, headerOf, redirectOf } from './exchange.ts';
 import { readCapped } from './read-capped.ts';
 
 /**
@@ -98,9 +98,10 @@ export class H1Pool {
         },
         (res: IncomingMessage) => {
           const status = res.statusCode ?? 0;
-          if (status >= 300 && status <= 399) {
+          const redirect = redirectOf(status);
+          if (redirect) {
             res.destroy();
-            return reject(new RedirectError(status));
+            return reject(redirect);
           }
           const header = headerOf(res.headers);
           readCapped(res, header('content-length'), req.maxBytes(status), () => out.destroy())

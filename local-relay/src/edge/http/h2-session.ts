@@ -7,12 +7,16 @@ import {
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { CallSignal } from '../deadline.ts';
-import { type EdgeRequest, type EdgeResponse, headerOf, NotSentError, RedirectError, ResetError } from './exchange.ts';
+import { type EdgeRequest, type EdgeResponse, headerOf, NotSentError, ResetError, redirectOf } from './exchange.ts';
 import { CappedBody } from './read-capped.ts';
 
 /** How often a session proves the path still carries frames, and how long the answer may take. */
-const PING_EVERY_MS = 30_000;
-const PING_TIMEOUT_MS = 20_000;
+export interface PingTiming {
+  everyMs: number;
+  timeoutMs: number;
+}
+
+export const PING_DEFAULTS: PingTiming = { everyMs: 30_000, timeoutMs: 20_000 };
 /** nghttp2's per-session memory bound (MB); a stream waiting on a push is small, thousands may wait. */
 const MAX_SESSION_MEMORY_MB = 256;
 
@@ -24,6 +28,8 @@ export interface H2SessionOptions {
   onRoom: () => void;
   /** The session takes no new streams any more (GOAWAY, loss, close). */
   onRetired: () => void;
+  /** Default PING_DEFAULTS; tests shorten it. */
+  ping?: PingTiming;
 }
 
 /** How one stream's call ends: exactly one of the two, once. */
@@ -43,6 +49,10 @@ export class H2Session {
   readonly ready: Promise<void>;
   /** Streams reserved or open. */
   open = 0;
+  /** An answer arrived on this session (origin.ts marks it). */
+  served = false;
+  /** Streams that went out on this session. */
+  private sent = 0;
   private retired = false;
   /** From the server's GOAWAY: streams above it were never processed. */
   private lastStreamId: number | undefined;
@@ -72,7 +82,8 @@ export class H2Session {
       clearInterval(this.pinger);
       this.retire();
     });
-    this.pinger = setInterval(() => this.ping(), PING_EVERY_MS).unref();
+    const ping = o.ping ?? PING_DEFAULTS;
+    this.pinger = setInterval(() => this.ping(ping.timeoutMs), ping.everyMs).unref();
   }
 
   /** Takes a new stream now: usable, and below the server's limit. */
@@ -83,6 +94,14 @@ export class H2Session {
 
   get usable(): boolean {
     return !this.retired;
+  }
+
+  /**
+   * The server took a stream of ours: one went out and no GOAWAY said it processed none (a GOAWAY
+   * whose last stream id is 0). A session retired without carrying one is churn, not a normal loss.
+   */
+  get carried(): boolean {
+    return this.sent > 0 && (this.lastStreamId ?? 1) > 0;
   }
 
   /** No new streams; those open finish on this session, which closes after them. */
@@ -116,6 +135,7 @@ export class H2Session {
       sink.failed(new NotSentError('the session cannot open a stream', { cause: error }));
       return;
     }
+    this.sent++;
     if (req.body && !req.signal.aborted) stream.end(req.body);
     new StreamAnswer(this, stream, req.signal, req.maxBytes, sink);
   }
@@ -133,12 +153,12 @@ export class H2Session {
     this.o.onRetired();
   }
 
-  private ping(): void {
+  private ping(timeoutMs: number): void {
     if (this.session.closed || this.session.destroyed) return;
     let answered = false;
     // Checked after pending I/O is read (setImmediate), so a relay that was itself too busy to read
     // the answer in time does not drop a connection that many waiting pushes ride on.
-    const timer = setTimeout(() => setImmediate(() => answered || this.session.destroy()), PING_TIMEOUT_MS).unref();
+    const timer = setTimeout(() => setImmediate(() => answered || this.session.destroy()), timeoutMs).unref();
     this.session.ping(() => {
       answered = true;
       clearTimeout(timer);
@@ -210,9 +230,10 @@ class StreamAnswer {
   private readonly onResponse = (headers: IncomingHttpHeaders): void => {
     this.stream.off('response', this.onResponse);
     const status = Number(headers[':status']);
-    if (status >= 300 && status <= 399) {
+    const redirect = redirectOf(status);
+    if (redirect) {
       this.cancel();
-      this.onError(new RedirectError(status));
+      this.onError(redirect);
       return;
     }
     const header = headerOf(headers);

@@ -10,6 +10,7 @@ import {
 import { directTls, type TlsOptions } from './connect.ts';
 import type { EdgeRequest, EdgeResponse, EdgeTransport } from './exchange.ts';
 import { H1Pool } from './h1-pool.ts';
+import type { PingTiming } from './h2-session.ts';
 import { HttpsOrigin } from './origin.ts';
 
 export interface EdgeTransportOptions {
@@ -18,6 +19,8 @@ export interface EdgeTransportOptions {
   /** `[edge] max_streams`: calls open at once on one h2 session; more wait their turn. */
   maxStreams: number;
   tls?: TlsOptions;
+  /** The h2 sessions' PING interval and answer timeout: not configurable, tests shorten them. */
+  ping?: PingTiming;
 }
 
 interface Origin {
@@ -39,8 +42,9 @@ export function createEdgeTransport(o: EdgeTransportOptions): EdgeTransport {
     const proxied = hop && o.proxy && !bypassesProxy(url.hostname, o.proxy.noProxy) ? hop : undefined;
     if (url.protocol === 'https:') {
       const target = { origin: url.origin, host: url.hostname, port: Number(url.port || 443) };
-      if (!proxied) return new HttpsOrigin(target, directTls(tls), o.maxStreams);
-      const tunnelled = new HttpsOrigin(target, tunnelTls(proxied, tls), o.maxStreams);
+      const options = { maxStreams: o.maxStreams, ...(o.ping ? { ping: o.ping } : {}) };
+      if (!proxied) return new HttpsOrigin(target, directTls(tls), options);
+      const tunnelled = new HttpsOrigin(target, tunnelTls(proxied, tls), options);
       return { request: (req) => tunnelled.request(req).catch(proxyRefusalAnswer), close: () => tunnelled.close() };
     }
     if (!proxied) return new H1Pool({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
