@@ -1,5 +1,6 @@
 import { constants } from 'node:http2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startStallProxy } from '../support/stall-proxy.ts';
 import { authFor, PREAUTH, type TransportHarness, transportHarness } from '../support/transport-harness.ts';
 import { freeTcpPort, waitFor } from '../support/wait.ts';
 
@@ -91,6 +92,28 @@ describe('edge transport: an h2 session lost or told to go away', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect((await c.preauth(PREAUTH)).kind).toBe('ok');
     expect(e.connections()).toBe(2);
+  });
+});
+
+describe('edge transport: a path that stops answering PINGs', () => {
+  it('the PING goes unanswered: the session is dropped, the waiting push ends as a reset (never resent), the next call opens a new session', async () => {
+    const e = await h.edge({ protocol: 'h2', holdAuth: true });
+    const hop = await startStallProxy(e.url);
+    try {
+      const { c } = await h.client([hop.url], { ping: { everyMs: 200, timeoutMs: 300 } }, { authTimeoutMs: 5_000 });
+      const push = c.auth(authFor(1));
+      await waitFor(() => e.held() === 1, 5_000, 'the push held at the edge');
+      hop.stall();
+      // A PING within 200 ms, no answer 300 ms later: a reset, long before the push's own deadline
+      // (which would end it as a timeout).
+      expect(await push).toMatchObject({ kind: 'transport', cause: 'reset' });
+      expect(authsOf(e)).toEqual([authFor(1).login_id]);
+      expect(await c.preauth(PREAUTH)).toMatchObject({ kind: 'ok' });
+      expect(hop.connections()).toBe(2);
+      expect(e.connections()).toBe(2);
+    } finally {
+      await hop.close();
+    }
   });
 });
 

@@ -34,6 +34,18 @@ describe('edge transport over HTTP/2', () => {
     },
   );
 
+  it('a healthy session answers its PINGs: a push held across many rounds gets its answer on the same connection', async () => {
+    const e = await edge({ protocol: 'h2', holdAuth: true });
+    const { c } = await client([e.url], { ping: { everyMs: 100, timeoutMs: 500 } });
+    const push = c.auth(authFor(1));
+    await waitFor(() => e.held() === 1, 5_000, 'the push held');
+    // Ten rounds span more than one answer timeout: a session that ignored the answers would be gone.
+    await waitFor(() => e.pings() >= 10, 5_000, 'ten PING rounds');
+    e.release();
+    expect((await push).kind).toBe('ok');
+    expect(e.connections()).toBe(1);
+  });
+
   it('a reload that drops an edge URL lets the call under way finish on its connection', async () => {
     const e = await edge({ protocol: 'h2', holdAuth: true });
     const { c, transport } = await client([e.url]);

@@ -89,11 +89,12 @@ export class H2Session {
   /** Takes a new stream now: usable, and below the server's limit. */
   hasRoom(): boolean {
     const limit = this.session.remoteSettings.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
-    return !this.retired && this.open < limit;
+    return this.usable && this.open < limit;
   }
 
+  /** Destroyed counts at once: its 'close', which retires it, comes a few ticks later. */
   get usable(): boolean {
-    return !this.retired;
+    return !this.retired && !this.session.destroyed;
   }
 
   /**
@@ -116,7 +117,7 @@ export class H2Session {
    * signal, the body cap and the sink, never the request's body or signed headers.
    */
   exchange(req: EdgeRequest, sink: StreamSink): void {
-    if (this.retired) {
+    if (!this.usable) {
       sink.failed(new NotSentError('the session is going away'));
       return;
     }
