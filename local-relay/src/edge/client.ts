@@ -101,7 +101,7 @@ interface CallSpec<T> {
   method: 'GET' | 'POST';
   path: string;
   schema: z.ZodType<T>;
-  timeoutMs: (c: EdgeConnection) => number;
+  timeoutMs: (c: StageTimeouts) => number;
 }
 
 const NO_BODY = new Uint8Array(0);
@@ -109,7 +109,8 @@ const NO_BODY = new Uint8Array(0);
 const BREAKER_OPEN: EdgeFailure = Object.freeze({ kind: 'transport', cause: 'breaker_open' });
 const NO_EDGE_URL: EdgeFailure = Object.freeze({ kind: 'transport', cause: 'refused', detail: 'no edge url' });
 const json = (value: unknown) => utf8(JSON.stringify(value));
-const preauthTimeout = (c: EdgeConnection) => c.preauthTimeoutMs;
+type StageTimeouts = Pick<EdgeConnection, 'preauthTimeoutMs' | 'authTimeoutMs'>;
+const preauthTimeout = (c: StageTimeouts) => c.preauthTimeoutMs;
 const callSpec = <T>(stage: EdgeStage, method: 'GET' | 'POST', path: string, schema: z.ZodType<T>): CallSpec<T> => ({
   stage,
   method,
@@ -362,8 +363,9 @@ interface Endpoint {
   path: string;
 }
 
-interface PickedConnection extends EdgeConnection {
-  /** The keys as node:crypto takes them, converted once per configuration. */
+/** A configuration as the client keeps it: its pinned edge keys only as node:crypto's key objects. */
+interface PickedConnection extends Omit<EdgeConnection, 'edgePublicKeys'> {
+  /** The relay's key and the pinned edge keys as node:crypto takes them, converted once per configuration. */
   keys: SigningKeys;
   /** Parsed once per connection and shared by every call to it: a waiting push holds no URL of its own. */
   endpoint(urlIndex: number, path: string): Endpoint;
@@ -376,7 +378,6 @@ function pick(c: EdgeConnection): PickedConnection {
     keys: signingKeys(c.identity, c.edgePublicKeys),
     urls,
     identity: c.identity,
-    edgePublicKeys: [...c.edgePublicKeys],
     preauthTimeoutMs: c.preauthTimeoutMs,
     authTimeoutMs: c.authTimeoutMs,
     endpoint(urlIndex, path) {
