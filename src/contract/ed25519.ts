@@ -48,14 +48,20 @@ export async function sign(privateKey: Key, message: Uint8Array<ArrayBuffer>): P
   return toBase64Url(await crypto.subtle.sign(ALG, privateKey, message));
 }
 
+/** An Ed25519 signature's 64 bytes from its base64url form; null for anything else. */
+export function signatureBytes(signatureB64url: string): Uint8Array<ArrayBuffer> | null {
+  const sig = fromBase64Url(signatureB64url);
+  return sig && sig.length === 64 ? sig : null;
+}
+
 /** Constant-time by construction (WebCrypto verify); false for any malformed signature. */
 export async function verify(
   publicKey: Key,
   signatureB64url: string,
   message: Uint8Array<ArrayBuffer>,
 ): Promise<boolean> {
-  const sig = fromBase64Url(signatureB64url);
-  if (!sig || sig.length !== 64) return false;
+  const sig = signatureBytes(signatureB64url);
+  if (!sig) return false;
   try {
     return await crypto.subtle.verify(ALG, publicKey, sig, message);
   } catch {

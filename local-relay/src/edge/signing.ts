@@ -1,6 +1,6 @@
 import { createHash, KeyObject, sign, verify, type webcrypto } from 'node:crypto';
-import type { Key } from '@duo-edge/contract/ed25519';
-import { fromBase64Url, toBase64Url } from '@duo-edge/contract/encoding';
+import { type Key, signatureBytes } from '@duo-edge/contract/ed25519';
+import { toBase64Url } from '@duo-edge/contract/encoding';
 import { decisionMessageOf, HEADER, relayRequestMessageOf } from '@duo-edge/contract/signing';
 
 /**
@@ -71,8 +71,8 @@ export function verifyDecision(
   p: { path: string; nonce: string; body: Uint8Array<ArrayBuffer> },
 ): boolean {
   if (!signature) return false;
-  const sig = fromBase64Url(signature);
-  if (!sig || sig.length !== 64) return false;
+  const sig = signatureBytes(signature);
+  if (!sig) return false;
   const message = decisionMessageOf({ path: p.path, nonce: p.nonce, bodyHash: sha256Hex(p.body) });
   return edgePublicKeys.some((key) => {
     try {
