@@ -18,10 +18,10 @@ export type ReplyTo = Pick<RadiusPacket, 'identifier' | 'authenticator' | 'attri
  * What a login keeps for its reply while it waits (on a push, for minutes), in place of the decoded
  * request: copies, since a view into the datagram would keep all of it alive.
  */
-export function replyToOf(request: DecodedPacket): ReplyTo {
+export function replyToOf(request: DecodedPacket, authenticator = request.authenticator.slice()): ReplyTo {
   return {
     identifier: request.identifier,
-    authenticator: request.authenticator.slice(),
+    authenticator,
     attributes: getAttributes(request, Attr.ProxyState).map((value) => ({
       type: Attr.ProxyState,
       value: value.slice(),

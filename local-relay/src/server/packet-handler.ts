@@ -138,9 +138,9 @@ export function handleDatagram(
     return;
   }
   const key = DedupCache.key(source.address, source.port, listener.id, packet.identifier);
-  // The pending entry keeps the reply's own copy of the authenticator, not a view of the datagram.
-  const pending: Pending = { ...replyToOf(packet), key, source };
-  const verdict = ctx.dedup.begin(key, pending.authenticator);
+  // The dedup entry and the reply keep one copy of the authenticator, not a view of the datagram.
+  const authenticator = packet.authenticator.slice();
+  const verdict = ctx.dedup.begin(key, authenticator);
   switch (verdict.kind) {
     case 'in_flight':
       ctx.count('duplicates_in_flight', client.site);
@@ -151,7 +151,7 @@ export function handleDatagram(
       return;
     case 'new':
       ctx.count('access_requests', client.site);
-      runFlow(ctx, listener, client, packet, pending);
+      runFlow(ctx, listener, client, packet, { ...replyToOf(packet, authenticator), key, source });
       return;
   }
 }
