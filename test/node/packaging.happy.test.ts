@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { linuxBinary } from '../../scripts/release/build.ts';
-import { RELAY_ENV } from '../../scripts/release/runtimes.ts';
+import { RELAY_ENV, RELAY_NODE_FLAGS } from '../../scripts/release/runtimes.ts';
 import { relayDockerfile } from '../support/dockerfile.ts';
 
 /**
@@ -98,6 +98,20 @@ describe('systemd unit', () => {
     expect(res.stdout).toMatch(/Overall exposure level/);
     expect(res.status, res.stdout).toBe(0);
   });
+});
+
+describe('the docs for an npm install', () => {
+  // Written out by hand for admins to copy: they drift from the release's settings unless pinned.
+  it.each(['docs/deploy.md', 'local-relay/packaging/README.md'])(
+    '%s starts Node with exactly the V8 settings the executables carry, and names the malloc settings',
+    (doc) => {
+      const text = readFileSync(`${root}${doc}`, 'utf8');
+      const lines = [...text.matchAll(/\bnode((?: --[a-z0-9-]+(?:=\S+)?)+) /g)].map((m) => m[1]!.trim());
+      expect(lines.length, 'a node command line').toBeGreaterThan(0);
+      for (const flags of lines) expect(flags.split(' ')).toEqual([...RELAY_NODE_FLAGS]);
+      for (const [k, v] of Object.entries(RELAY_ENV)) expect(text).toContain(`${k}=${v}`);
+    },
+  );
 });
 
 describe('Dockerfile', () => {
